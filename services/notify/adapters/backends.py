@@ -81,10 +81,13 @@ def quiet_http_client_logger() -> None:
     Hold it at WARNING, and add a filter as well so a later `setLevel(DEBUG)` elsewhere
     (a debugging session, a dictConfig) still cannot let those lines through.
     """
-    logger = logging.getLogger("python_http_client")
-    logger.setLevel(logging.WARNING)
-    if _HTTP_CLIENT_FILTER not in logger.filters:
-        logger.addFilter(_HTTP_CLIENT_FILTER)
+    # Logger filters only see records created on that very logger, so cover the module logger
+    # (python_http_client.client, where the lines are logged) as well as the package.
+    for name in ("python_http_client", "python_http_client.client"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        if _HTTP_CLIENT_FILTER not in logger.filters:
+            logger.addFilter(_HTTP_CLIENT_FILTER)
 
 
 quiet_http_client_logger()
