@@ -1,0 +1,191 @@
+"""`careroute`: one command for every process and chore.
+
+Each subcommand reads settings from CAREROUTE_* variables (see the README's table); `dev` fills in
+the embedded defaults and runs everything at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="CareRoute: intake, triage, routing, notify.")
+apikey_app = typer.Typer(no_args_is_help=True, help="Create and revoke API keys.")
+outbox_app = typer.Typer(no_args_is_help=True, help="Read the development email outbox (var/outbox).")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(outbox_app, name="outbox")
+
+
+def _settings():
+    from shared.logging import configure_logging
+    from shared.settings import get_settings
+
+    configure_logging("cli")
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+@app.command()
+def dev(port: Optional[int] = typer.Option(None, help="Overrides CAREROUTE_PORT.")) -> None:
+    """Run everything on the embedded default: migrate, seed, API + relay + worker + beat."""
+    from careroute.devserver import run_dev
+
+    raise typer.Exit(run_dev(port))
+
+
+@app.command()
+def api(reload: bool = typer.Option(False, help="Restart on code changes (development).")) -> None:
+    """Serve the HTTP API (intake, lead status, triage preview, webhooks)."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run("careroute.asgi:app", host=settings.host, port=settings.port, reload=reload,
+                log_config=None, proxy_headers=False)
+
+
+@app.command()
+def worker(
+    queues: str = typer.Option("crisis,routing,notify,maintenance", help="Comma-separated, in priority order."),
+    concurrency: int = typer.Option(2, min=1),
+    pool: str = typer.Option("prefork", help="prefork, threads or solo."),
+) -> None:
+    """Run a Celery worker for the given queues (crisis first)."""
+    _settings()
+    from shared.celery import celery_app
+
+    celery_app.worker_main([
+        "worker", "--queues", queues, "--concurrency", str(concurrency), "--pool", pool,
+        "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--hostname", f"careroute-{queues.split(',')[0]}@%h",
+    ])
+
+
+@app.command()
+def beat() -> None:
+    """Run the scheduler (the stuck-lead sweeper)."""
+    _settings()
+    from shared.celery import celery_app
+
+    celery_app.start(["beat", "--loglevel", "INFO"])
+
+
+@app.command()
+def relay() -> None:
+    """Publish outbox events to the broker (several may run)."""
+    import signal
+    import threading
+
+    _settings()
+    from shared.outbox import run_relay
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_relay(stop)
+
+
+@app.command()
+def migrate(revision: str = typer.Argument("head")) -> None:
+    """Apply database migrations (Alembic) up to REVISION."""
+    _settings()
+    from shared.migrate import upgrade
+
+    upgrade(revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Add demo coordinators and one API key per role (keys are printed once)."""
+    _settings()
+    from careroute.seed import seed_demo as seed
+
+    for role, key in seed():
+        typer.echo(f"{role:12} {key}")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    role: str = typer.Option(..., help="provider, call_center, coordinator, supervisor or admin"),
+    name: str = typer.Option("", help="Who holds it, for the audit trail."),
+    organization: Optional[str] = typer.Option(None, help="A provider's practice: scopes its reads."),
+) -> None:
+    """Create an API key and print it (it is stored hashed and cannot be shown again)."""
+    from shared.apikeys import create_api_key
+    from shared.db import unit_of_work
+    from shared.models import Role
+
+    _settings()
+    try:
+        role_value = Role(role.replace("-", "_"))
+    except ValueError:
+        typer.echo(f"unknown role; choose one of: {', '.join(r.value for r in Role)}", err=True)
+        raise typer.Exit(2) from None
+    with unit_of_work() as session:
+        _row, plaintext = create_api_key(session, role_value, name=name, organization=organization)
+    typer.echo(plaintext)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(prefix: str = typer.Argument(..., help="The 8 characters after `cr_`.")) -> None:
+    """Revoke a key by its prefix."""
+    from shared.apikeys import revoke_api_key
+    from shared.db import unit_of_work
+
+    _settings()
+    with unit_of_work() as session:
+        found = revoke_api_key(session, prefix)
+    typer.echo("revoked" if found else "no such key")
+    raise typer.Exit(0 if found else 1)
+
+
+@outbox_app.command("list")
+def outbox_list() -> None:
+    """List emails written to the development outbox, newest last."""
+    from services.notify.adapters.backends import list_outbox
+
+    settings = _settings()
+    entries = list_outbox(settings.outbox_dir)
+    if not entries:
+        typer.echo(f"(no emails in {settings.outbox_dir})")
+    for entry in entries:
+        typer.echo(f"{entry.id}  {entry.date}  {entry.to}  {entry.subject}")
+
+
+@outbox_app.command("show")
+def outbox_show(email_id: str = typer.Argument(..., help="An id (or unique prefix) from `outbox list`.")) -> None:
+    """Print one email from the development outbox."""
+    from services.notify.adapters.backends import OutboxLookupError, read_outbox
+
+    settings = _settings()
+    try:
+        typer.echo(read_outbox(settings.outbox_dir, email_id))
+    except OutboxLookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def classify(
+    input: Optional[Path] = typer.Option(None, "--input", "-i", help="JSON Lines file; stdin when omitted."),
+) -> None:
+    """Triage JSON Lines ({id, text, channel?, structured fields?}) to JSON Lines on stdout."""
+    from shared.triage import classify_jsonl
+
+    _settings()
+    if input is None:
+        classify_jsonl(sys.stdin, sys.stdout)
+    else:
+        with input.open(encoding="utf-8") as lines:
+            classify_jsonl(lines, sys.stdout)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

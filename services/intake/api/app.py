@@ -1,0 +1,38 @@
+"""The intake FastAPI app: inquiries, lead status, triage preview, coordinator link pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+
+from shared.http import BodyLimitMiddleware, RequestIdMiddleware, install_problem_handlers
+from shared.logging import configure_logging
+from shared.settings import get_settings
+
+from services.intake.api.routes import router
+
+
+def _crisis_extra(request: Request) -> dict:
+    resources = getattr(request.state, "crisis_resources", None)
+    return {"crisis_resources": resources} if resources else {}
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging("api")
+    docs = settings.enable_docs
+    app = FastAPI(
+        title="CareRoute",
+        version="0.1.0",
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    install_problem_handlers(app, extra_for=_crisis_extra)
+    app.include_router(router)
+    from services.intake.api.links import router as links_router
+
+    app.include_router(links_router)
+    # Outermost first: the request id wraps everything, then the body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

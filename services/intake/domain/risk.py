@@ -1,0 +1,18 @@
+"""The synchronous risk screen run inside the request, before anything else can fail.
+
+It is deliberately high-recall: showing crisis resources to someone who did not need them costs
+little; missing someone who did is the error we cannot afford. The worker's full triage decides
+the real urgency afterwards.
+"""
+
+from __future__ import annotations
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def screen_for_risk(*texts: str | None) -> bool:
+    from shared.triage import screen_text_for_risk
+
+    return any(screen_text_for_risk(t) for t in texts if isinstance(t, str) and t)

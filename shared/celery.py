@@ -1,0 +1,115 @@
+"""The Celery app every worker, the relay and beat share.
+
+Reliability choices (see docs/reliability.md): late acks and reject-on-worker-lost so a killed
+process gives its task back; prefetch 1 so a busy worker does not sit on crisis tasks; no result
+backend (results would put data in Redis); hard time limits far below the visibility timeout, so
+Redis never redelivers a task that is still running.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from celery import Celery, signals
+
+from shared import tasks
+from shared.settings import Settings, get_settings
+
+TASK_MODULES = ["services.routing.tasks", "services.notify.tasks"]
+
+
+def _transport_options(settings: Settings) -> dict:
+    if settings.broker_url.startswith("filesystem"):
+        queue_dir = settings.broker_dir / "queue"
+        processed = settings.broker_dir / "processed"
+        for folder in (queue_dir, processed):
+            folder.mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(queue_dir),
+            "data_folder_out": str(queue_dir),
+            "processed_folder": str(processed),
+            "store_processed": False,
+            "polling_interval": 0.05,
+        }
+    timeout = settings.broker_publish_timeout_seconds
+    return {
+        "visibility_timeout": settings.broker_visibility_timeout_seconds,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "socket_keepalive": True,
+        "health_check_interval": 10,
+        # Poll the crisis queue first; kombu otherwise rotates queue order for fairness.
+        "queue_order_strategy": "priority",
+    }
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    app = Celery("careroute", broker=settings.broker_url, include=TASK_MODULES)
+    limit = settings.task_time_limit_seconds
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        result_backend=None,
+        task_serializer="json",
+        accept_content=["json"],
+        task_time_limit=limit,
+        task_soft_time_limit=max(limit - 10, 1),
+        task_default_queue=tasks.ROUTING_QUEUE,
+        task_create_missing_queues=True,
+        broker_transport_options=_transport_options(settings),
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=settings.broker_publish_timeout_seconds,
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        worker_send_task_events=False,
+        beat_schedule={
+            "sweep-stuck-leads": {
+                "task": tasks.SWEEP_STUCK_LEADS,
+                "schedule": settings.sweep_interval_seconds,
+                "options": {"queue": tasks.MAINTENANCE_QUEUE, "expires": settings.sweep_interval_seconds * 4},
+            },
+        },
+        beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
+    )
+    return app
+
+
+@lru_cache(maxsize=1)
+def get_celery() -> Celery:
+    return create_celery()
+
+
+celery_app = get_celery()
+
+
+@signals.setup_logging.connect
+def _use_our_logging(**_kwargs) -> None:
+    from shared.logging import configure_logging
+
+    configure_logging("worker")
+
+
+@signals.worker_process_init.connect
+def _fresh_connections_after_fork(**_kwargs) -> None:
+    from shared.db import dispose_engines
+
+    dispose_engines()
+
+
+@signals.task_prerun.connect
+def _bind_task_context(task_id=None, task=None, **_kwargs) -> None:
+    import structlog
+
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(task_id=task_id, task=task.name if task else None)
+
+
+@signals.task_postrun.connect
+def _clear_task_context(**_kwargs) -> None:
+    import structlog
+
+    structlog.contextvars.clear_contextvars()

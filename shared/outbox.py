@@ -1,0 +1,175 @@
+"""The transactional outbox and its relay.
+
+`add_event` writes an event row in the caller's transaction, so the change and the event commit
+together or not at all. The relay publishes unpublished rows to the broker and marks them; it is
+the only code that talks to the broker on behalf of a request, so a broker outage delays work but
+never loses it. Several relays may run: PostgreSQL's `FOR UPDATE SKIP LOCKED` hands each row to one.
+On PostgreSQL the relay sleeps on LISTEN and wakes on the commit's NOTIFY; on SQLite it polls.
+"""
+
+from __future__ import annotations
+
+import select as select_module
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, select
+
+from shared.clock import utcnow
+from shared.db import get_engine, unit_of_work
+from shared.events import Event
+from shared.logging import get_logger
+from shared.models import Heartbeat, OutboxEvent
+from shared.settings import get_settings
+
+log = get_logger(__name__)
+NOTIFY_CHANNEL = "careroute_outbox"
+BATCH_SIZE = 100
+
+Publisher = Callable[[OutboxEvent], None]
+
+
+def add_event(session: Session, event: Event) -> OutboxEvent:
+    row = OutboxEvent(
+        event_id=event.event_id,
+        event_type=event.type,  # type: ignore[attr-defined]
+        task_name=event.task_name,
+        queue=event.queue(),
+        payload=event.model_dump(mode="json"),
+    )
+    session.add(row)
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered to listeners only when (and if) this transaction commits.
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    return row
+
+
+def celery_publisher() -> Publisher:
+    from shared.celery import get_celery
+
+    app = get_celery()
+
+    def publish(row: OutboxEvent) -> None:
+        # retry=False: fail fast and leave the row for the next pass instead of hanging here.
+        app.send_task(row.task_name, args=[row.payload], queue=row.queue, retry=False)
+
+    return publish
+
+
+def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> int:
+    """Publish one batch of unpublished events; returns how many were published."""
+    published = 0
+    with unit_of_work() as session:
+        query = (
+            select(OutboxEvent)
+            .where(col(OutboxEvent.published_at).is_(None))
+            .order_by(col(OutboxEvent.id))
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        for row in session.exec(query).all():
+            try:
+                publish(row)
+            except Exception as exc:  # broker down or hung: keep the row, try again later
+                row.publish_attempts += 1
+                row.last_error = type(exc).__name__[:200]
+                log.warning("outbox_publish_failed", event_id=str(row.event_id), error=row.last_error)
+                break
+            row.published_at = utcnow()
+            published += 1
+    return published
+
+
+def beat(name: str) -> None:
+    with unit_of_work() as session:
+        row = session.get(Heartbeat, name) or Heartbeat(name=name)
+        row.beat_at = utcnow()
+        session.add(row)
+
+
+class _PostgresWaker:
+    """Blocks until a NOTIFY arrives on the outbox channel, or the timeout passes."""
+
+    def __init__(self, database_url: str) -> None:
+        import psycopg
+
+        conninfo = make_url(database_url).set(drivername="postgresql")
+        self.conn = psycopg.connect(conninfo.render_as_string(hide_password=False), autocommit=True)
+        self.conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    def wait(self, timeout: float) -> None:
+        ready, _, _ = select_module.select([self.conn.fileno()], [], [], timeout)
+        if ready:
+            # Drain every queued notification: one batch serves them all.
+            for _ in self.conn.notifies(timeout=0):
+                pass
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _PollingWaker:
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+
+    def wait(self, timeout: float) -> None:
+        time.sleep(min(timeout, self.interval))
+
+    def close(self) -> None:
+        pass
+
+
+def run_relay(
+    stop: threading.Event | None = None,
+    publish: Publisher | None = None,
+    heartbeat_every: float = 10.0,
+) -> None:
+    """Publish outbox rows until `stop` is set. Survives broker and database outages."""
+    settings = get_settings()
+    stop = stop or threading.Event()
+    publish = publish or celery_publisher()
+    waker = None
+    backoff = settings.relay_poll_seconds
+    last_beat = 0.0
+    log.info("relay_started")
+    while not stop.is_set():
+        try:
+            if waker is None:
+                waker = (
+                    _PollingWaker(settings.relay_poll_seconds)
+                    if settings.is_sqlite
+                    else _PostgresWaker(settings.database_url)
+                )
+            if time.monotonic() - last_beat > heartbeat_every:
+                beat("relay")
+                last_beat = time.monotonic()
+            count = publish_pending(publish)
+            if count == BATCH_SIZE:
+                continue  # more waiting: don't sleep
+            pending = _has_pending()
+            backoff = min(backoff * 2, 2.0) if pending else settings.relay_poll_seconds
+            # With rows left (broker down) back off; otherwise sleep until a commit wakes us.
+            # The 1 s cap is the safety net for a NOTIFY that never came.
+            waker.wait(backoff if pending else 1.0)
+        except Exception as exc:  # database away: reconnect after a pause
+            log.warning("relay_error", error=type(exc).__name__)
+            if waker is not None:
+                waker.close()
+                waker = None
+            stop.wait(1.0)
+    if waker is not None:
+        waker.close()
+    log.info("relay_stopped")
+
+
+def _has_pending() -> bool:
+    with get_engine().connect() as conn:
+        return bool(
+            conn.execute(
+                text("SELECT 1 FROM outbox_event WHERE published_at IS NULL LIMIT 1")
+            ).first()
+        )

@@ -1,0 +1,105 @@
+"""One settings class for every CareRoute process, read once from CAREROUTE_* variables.
+
+The defaults are the embedded development setup (SQLite, a filesystem broker, a file outbox for
+email), so `make run` needs no servers. Production sets the database, broker and email backend.
+Nothing else in the code reads os.environ.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAREROUTE_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    var_dir: Path = REPO_ROOT / "var"
+
+    # Storage and broker
+    database_url: str = ""  # default: sqlite file under var_dir
+    broker_url: str = ""  # default: kombu filesystem transport under var_dir
+    broker_publish_timeout_seconds: float = Field(2.0, gt=0, le=30)
+    broker_visibility_timeout_seconds: int = Field(3600, ge=60)
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    public_base_url: str = ""  # default: http://{host}:{port}
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    enable_docs: bool = True
+
+    # Secrets: signing links for coordinators. Development gets a fixed, clearly-marked key.
+    secret_key: SecretStr = SecretStr("dev-only-not-secret-change-me")
+    link_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+
+    # Email
+    email_backend: Literal["outbox", "sendgrid", "smtp"] = "outbox"
+    email_from: str = "CareRoute <no-reply@careroute.local>"
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_host: str = "https://api.sendgrid.com"
+    sendgrid_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    smtp_url: str = "smtp://127.0.0.1:1025"
+
+    # Pipeline timing
+    relay_poll_seconds: float = Field(0.05, gt=0, le=10)
+    sweep_interval_seconds: float = Field(15.0, gt=0)
+    stuck_crisis_seconds: float = Field(60.0, gt=0)
+    stuck_other_seconds: float = Field(180.0, gt=0)
+    classify_max_attempts: int = Field(5, ge=1, le=50)
+    task_time_limit_seconds: int = Field(120, ge=5)
+
+    # Logs
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        self.var_dir = self.var_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'careroute.db'}"
+        if not self.broker_url:
+            self.broker_url = "filesystem://"
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+        if self.env == "production":
+            if self.secret_key.get_secret_value().startswith("dev-only"):
+                raise ValueError("CAREROUTE_SECRET_KEY must be set in production")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs PostgreSQL (CAREROUTE_DATABASE_URL)")
+        if self.email_backend == "sendgrid" and not self.sendgrid_api_key:
+            raise ValueError("CAREROUTE_SENDGRID_API_KEY is required with email_backend=sendgrid")
+        # A retry delay or time limit longer than the visibility timeout makes Redis redeliver the
+        # task while it still runs: keep a wide margin.
+        if self.task_time_limit_seconds * 2 > self.broker_visibility_timeout_seconds:
+            raise ValueError("task_time_limit_seconds must be under half the visibility timeout")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.var_dir / "broker"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests and the CLI change the environment and then call this."""
+    get_settings.cache_clear()
