@@ -85,7 +85,9 @@ class FakeSendGrid:
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> "FakeSendGrid":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-sendgrid", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-sendgrid", daemon=True
+        )
         self._thread.start()
         return self
 
