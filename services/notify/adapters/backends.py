@@ -329,7 +329,10 @@ class SmtpBackend:
             if code not in (250, 251):
                 raise _smtp_code(nid, code)
             phase = "data"
-            smtp.data(payload)  # raises SMTPDataError unless 250
+            # data() raises only when DATA itself is refused; the final verdict is returned.
+            code, _ = smtp.data(payload)
+            if code != 250:
+                raise _smtp_code(nid, code)
         except (RetryableSendError, PermanentSendError):
             _close(smtp)
             raise
