@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import time
 import traceback
+from pathlib import Path
 
 import pytest
 
@@ -239,3 +243,27 @@ def test_build_backend_picks_sendgrid_with_settings(fake_sendgrid, tmp_path):
     assert isinstance(backend, SendGridBackend)
     assert backend.timeout == 3
     assert backend.send(make_email()) == fake_sendgrid.message_ids[0]
+
+
+def test_another_process_can_send_to_the_fake(fake_sendgrid):
+    # The end-to-end suite runs the worker as a subprocess: the fake must serve other processes.
+    script = (
+        "import sys\n"
+        "from services.notify.adapters.backends import SendGridBackend\n"
+        "from tests.notify.conftest import make_email\n"
+        "backend = SendGridBackend(sys.argv[1], sys.argv[2], 2.0, 'CareRoute <no-reply@careroute.local>')\n"
+        "print(backend.send(make_email('ntf-from-subprocess')))\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script, fake_sendgrid.api_key, fake_sendgrid.url],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert fake_sendgrid.wait_for_accepted(1, timeout=5)[0]["custom_args"]["notification_id"] == "ntf-from-subprocess"
+    assert fake_sendgrid.message_ids[0] in result.stdout
