@@ -6,7 +6,6 @@ import base64
 import itertools
 import json
 import random
-import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization

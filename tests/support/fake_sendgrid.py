@@ -84,7 +84,7 @@ class FakeSendGrid:
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "FakeSendGrid":
+    def start(self) -> FakeSendGrid:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-sendgrid", daemon=True
         )
@@ -98,7 +98,7 @@ class FakeSendGrid:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeSendGrid":
+    def __enter__(self) -> FakeSendGrid:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -179,7 +179,8 @@ class FakeSendGrid:
                 if self.path.rstrip("/") != "/v3/mail/send":
                     return self._json(404, {"errors": [{"message": "not found"}]})
                 if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
-                    return self._json(401, {"errors": [{"message": "The provided authorization grant is invalid, expired, or revoked"}]})
+                    message = "The provided authorization grant is invalid, expired, or revoked"
+                    return self._json(401, {"errors": [{"message": message}]})
                 try:
                     body = json.loads(raw)
                 except ValueError:
@@ -207,7 +208,10 @@ class FakeSendGrid:
                 elif isinstance(behaviour, (ServerError, ClientError)):
                     self._json(behaviour.status, {"errors": [{"message": "error", "field": None}]})
                 elif isinstance(behaviour, HtmlTooLarge):
-                    html = b"<html><head><title>413 Request Entity Too Large</title></head><body><h1>413</h1></body></html>"
+                    html = (
+                        b"<html><head><title>413 Request Entity Too Large</title></head>"
+                        b"<body><h1>413</h1></body></html>"
+                    )
                     self._send(413, html, {"Content-Type": "text/html"})
                 elif isinstance(behaviour, Hang):
                     if behaviour.accept:
@@ -219,7 +223,8 @@ class FakeSendGrid:
                     self._drop()
 
             def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-                self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
+                headers = {"Content-Type": "application/json", **(headers or {})}
+                self._send(status, json.dumps(payload).encode(), headers)
 
             def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)
