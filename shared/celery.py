@@ -32,7 +32,9 @@ def _transport_options(settings: Settings) -> dict:
             "polling_interval": 0.05,
         }
     timeout = settings.broker_publish_timeout_seconds
+    prefix = {"global_keyprefix": settings.broker_key_prefix} if settings.broker_key_prefix else {}
     return {
+        **prefix,
         "visibility_timeout": settings.broker_visibility_timeout_seconds,
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,

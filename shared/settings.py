@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     broker_url: str = ""  # default: kombu filesystem transport under var_dir
     broker_publish_timeout_seconds: float = Field(2.0, gt=0, le=30)
     broker_visibility_timeout_seconds: int = Field(3600, ge=60)
+    broker_key_prefix: str = ""  # isolates several deployments (or test runs) on one Redis
 
     # HTTP
     host: str = "127.0.0.1"

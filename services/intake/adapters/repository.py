@@ -53,6 +53,7 @@ class SqlIntakeRepository:
             submitted_by_key_id=principal.key_id,
         )
         self.session.add(lead)
+        self.session.flush()  # the rows below reference it (no ORM relationships to order them)
         self.session.add(
             LeadContact(
                 lead_id=lead.id,

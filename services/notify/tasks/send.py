@@ -48,6 +48,12 @@ def _email_backend():
     return _backend
 
 
+def reset_email_backend() -> None:
+    """Forget the cached backend (after settings change)."""
+    global _backend
+    _backend = None
+
+
 def _stale_after() -> timedelta:
     # Longer than any single send can take (the HTTP timeout) plus a margin.
     return timedelta(seconds=get_settings().sendgrid_timeout_seconds * 3 + 30)

@@ -28,11 +28,6 @@ from services.routing.adapters import repository as repo
 
 log = get_logger(__name__)
 
-STRUCTURED_KEYS = {
-    "icd10_codes", "phq9_total", "phq9_item9", "gad7_total", "pcl5_total", "ybocs_total", "cssrs",
-    "provider_urgency", "date_of_birth", "veteran", "preferred_language", "message_date",
-}
-
 
 @celery_app.task(
     name=CLASSIFY_LEAD, bind=True, acks_late=True, reject_on_worker_lost=True,
@@ -60,10 +55,11 @@ def classify_lead(self, payload: dict) -> None:
     result = None
     if attempts <= settings.classify_max_attempts:
         try:
-            from shared.triage import TriageInput, classify
+            from shared.triage import classify
 
-            structured = {k: v for k, v in details.items() if k in STRUCTURED_KEYS}
-            result = classify(TriageInput(text=text, channel=channel, structured=structured))
+            from services.routing.domain.triage_input import build_triage_input
+
+            result = classify(build_triage_input(text, channel, details))
         except Exception as exc:
             log.warning("classify_failed", attempt=attempts, error=type(exc).__name__)
             if attempts < settings.classify_max_attempts:

@@ -1,0 +1,122 @@
+"""Suite-wide setup: a fresh migrated PostgreSQL database and an isolated Redis key space.
+
+Environment is set in pytest_configure, before any CareRoute module reads its settings.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+ADMIN_URL = os.environ.get(
+    "CAREROUTE_TEST_DATABASE_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("CAREROUTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RUN_ID = uuid.uuid4().hex[:10]
+_state: dict = {}
+
+
+def _admin_connect(url: str):
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
+
+
+def pytest_configure(config):
+    from tests.support.servers import MissingServer, ensure_postgres, ensure_redis
+
+    try:
+        admin_url, pg_server = ensure_postgres(ADMIN_URL)
+        redis_url, redis_server = ensure_redis(REDIS_URL)
+    except MissingServer as exc:
+        pytest.exit(str(exc), returncode=3)
+    _state.update(pg_server=pg_server, redis_server=redis_server, admin_url=admin_url)
+    db_name = f"careroute_test_{RUN_ID}"
+    with _admin_connect(admin_url) as conn:
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    base = admin_url.rsplit("/", 1)[0]
+    var_dir = f"/tmp/careroute-test-{RUN_ID}"
+    os.environ.update(
+        CAREROUTE_ENV="test",
+        CAREROUTE_DATABASE_URL=f"{base}/{db_name}",
+        CAREROUTE_BROKER_URL=redis_url,
+        CAREROUTE_BROKER_KEY_PREFIX=f"careroute-test-{RUN_ID}:",
+        CAREROUTE_VAR_DIR=var_dir,
+        CAREROUTE_EMAIL_BACKEND="outbox",
+        CAREROUTE_LOG_FORMAT="json",
+        CAREROUTE_SECRET_KEY="test-secret-key",
+    )
+    _state["db_name"] = db_name
+    from shared.migrate import upgrade
+
+    upgrade()
+
+
+def pytest_unconfigure(config):
+    from shared.db import dispose_engines
+
+    dispose_engines()
+    if "db_name" in _state:
+        try:
+            with _admin_connect(_state["admin_url"]) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{_state["db_name"]}" WITH (FORCE)')
+        except Exception:
+            pass
+    for server in (_state.get("pg_server"), _state.get("redis_server")):
+        if server is not None:
+            server.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # CI must not skip: a skip there hides a missing service or an unfinished test.
+    if os.environ.get("CAREROUTE_REQUIRE_ALL_TESTS") == "1":
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        skipped = reporter.stats.get("skipped", []) if reporter else []
+        if skipped:
+            reporter.write_line(f"CAREROUTE_REQUIRE_ALL_TESTS: {len(skipped)} test(s) skipped", red=True)
+            session.exitstatus = 1
+
+
+TABLES = (
+    "audit_event", "notification", "assignment", "classification", "idempotency_record",
+    "lead_contact", "outbox_event", "inbox_claim", "heartbeat", "lead", "coordinator", "api_key",
+)
+
+
+@pytest.fixture
+def db():
+    """A clean database for one test (TRUNCATE is fast; the audit trigger guards rows, not truncate)."""
+    from sqlalchemy import text
+
+    from shared.db import get_engine
+
+    with get_engine().begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    yield
+
+
+@pytest.fixture
+def client(db):
+    from fastapi.testclient import TestClient
+
+    from careroute.asgi import app
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_key(db):
+    """Creates an API key with a role and returns its Authorization header."""
+    from shared.apikeys import create_api_key
+    from shared.db import unit_of_work
+    from shared.models import Role
+
+    def make(role: str, organization: str | None = None) -> dict:
+        with unit_of_work() as session:
+            _row, key = create_api_key(session, Role(role), name=f"test {role}", organization=organization)
+        return {"Authorization": f"Bearer {key}"}
+
+    return make

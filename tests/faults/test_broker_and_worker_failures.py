@@ -1,0 +1,117 @@
+"""Fault injection on one machine: a Redis of our own that we stop, and workers we SIGKILL.
+
+The claims under test: intake keeps answering 202 with the broker down; the outbox and the
+sweeper bring every lead to `notified`; each lead gets exactly one email, except the counted
+ambiguous resends the notify service documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from sqlmodel import func, select
+
+from shared.db import unit_of_work
+from shared.models import Lead, Notification
+from tests.factories import make_coordinator, web_form
+from tests.support.fake_sendgrid import FakeSendGrid
+from tests.support.pipeline import Pipeline
+from tests.support.servers import RedisServer, wait_for
+
+pytestmark = pytest.mark.faults
+LEADS = 100
+
+MESSAGES = [
+    "Depression for years, nothing has worked. Is ketamine an option?",
+    "My OCD rituals take hours a day, does Spravato help?",
+    "Army vet with PTSD, nightmares every night, VA referred me",
+    "Do you take Aetna? Asking about infusions for my depression",
+    "Lately I wish I could just disappear, depression is bad",
+]
+
+
+@pytest.fixture
+def own_redis():
+    server = RedisServer().start()
+    yield server
+    server.close()
+
+
+def fault_env(redis_url: str, fake: FakeSendGrid) -> dict[str, str]:
+    return {
+        "CAREROUTE_BROKER_URL": redis_url,
+        "CAREROUTE_EMAIL_BACKEND": "sendgrid",
+        "CAREROUTE_SENDGRID_API_KEY": fake.api_key,
+        "CAREROUTE_SENDGRID_HOST": fake.url,
+        "CAREROUTE_SENDGRID_TIMEOUT_SECONDS": "2",
+        "CAREROUTE_BROKER_PUBLISH_TIMEOUT_SECONDS": "1",
+        # Short clocks so recovery happens within the test: the same code, faster.
+        "CAREROUTE_SWEEP_INTERVAL_SECONDS": "1",
+        "CAREROUTE_STUCK_CRISIS_SECONDS": "3",
+        "CAREROUTE_STUCK_OTHER_SECONDS": "6",
+    }
+
+
+def post_leads(client, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        body = web_form(name=f"Fault Person {i}", email=f"fault{i}@example.com", message=MESSAGES[i % len(MESSAGES)])
+        response = client.post("/v1/inquiries/web", content=json.dumps(body), headers={"content-type": "application/json"})
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["lead_id"])
+    return ids
+
+
+def notified_count() -> int:
+    with unit_of_work() as session:
+        return session.exec(select(func.count()).select_from(Lead).where(Lead.status == "notified")).one()
+
+
+def assert_one_email_per_lead(fake: FakeSendGrid) -> None:
+    per_notification = Counter(m["custom_args"]["notification_id"] for m in fake.accepted)
+    with unit_of_work() as session:
+        rows = session.exec(select(Notification)).all()
+    assert len(rows) == LEADS and len(per_notification) == LEADS
+    assert all(r.status == "sent" for r in rows)
+    # Any duplicate must be one the notify service counted as an ambiguous resend.
+    ambiguous = sum(r.ambiguous_attempts for r in rows)
+    assert len(fake.accepted) - LEADS <= ambiguous
+
+
+def seed_coordinators() -> None:
+    make_coordinator(name="Dana Reyes", email="dana@clinic.example", specialties=["ptsd"], programs=["veterans"], on_call=True)
+    make_coordinator(name="Sam Ortiz", email="sam@clinic.example", specialties=["depression"], max_open_leads=200)
+    make_coordinator(name="Lee Park", email="lee@clinic.example", specialties=["ocd"], max_open_leads=200)
+
+
+def test_hundred_inquiries_while_redis_is_down_all_reach_notified_once(client, tmp_path, own_redis):
+    seed_coordinators()
+    with FakeSendGrid() as fake, Pipeline(tmp_path, fault_env(own_redis.url, fake)) as pipeline:
+        own_redis.stop()
+        post_leads(client, LEADS)  # the API never waits on the broker
+        assert notified_count() == 0
+        own_redis.start()  # same port, empty: no persistence
+        # The worker and beat reconnect on their own; the relay drains the outbox.
+        wait_for(lambda: notified_count() == LEADS, 240, interval=0.5, what="all leads notified")
+        logs = pipeline.read_logs()
+    assert "outbox_publish_failed" in logs
+    assert_one_email_per_lead(fake)
+
+
+def test_worker_killed_mid_run_loses_nothing(client, tmp_path, own_redis):
+    seed_coordinators()
+    with FakeSendGrid() as fake, Pipeline(tmp_path, fault_env(own_redis.url, fake)) as pipeline:
+        post_leads(client, LEADS)
+        wait_for(lambda: notified_count() >= 10, 120, interval=0.1, what="some leads notified")
+        pipeline.kill("worker")  # SIGKILL: the worker and its pool, mid-run
+        done_at_kill = notified_count()
+        assert done_at_kill < LEADS
+        pipeline.start("worker")
+        # Messages the dead worker held come back only after Redis's visibility timeout (an
+        # hour); the sweeper must recover them from the database well before that.
+        wait_for(lambda: notified_count() == LEADS, 240, interval=0.5, what="all leads notified")
+        logs = pipeline.read_logs()
+    assert "lead_redispatched" in logs
+    assert_one_email_per_lead(fake)
