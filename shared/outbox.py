@@ -47,21 +47,45 @@ def add_event(session: Session, event: Event) -> OutboxEvent:
     return row
 
 
+class CeleryPublisher:
+    """Publishes outbox rows with a bounded wait.
+
+    kombu retries a lost broker connection forever by default, which would freeze the relay (and
+    its heartbeat) for as long as Redis is down; here one failed connect raises at once and the
+    row simply waits for the next pass.
+    """
+
+    def __init__(self) -> None:
+        from shared.celery import get_celery
+
+        self.app = get_celery()
+        self.connection = None
+
+    def _connect(self):
+        options = {**self.app.conf.broker_transport_options, "max_retries": 1,
+                   "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+        return self.app.connection_for_write(transport_options=options)
+
+    def __call__(self, row: OutboxEvent) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        try:
+            # retry=False: fail fast and leave the row for the next pass instead of hanging here.
+            self.app.send_task(row.task_name, args=[row.payload], queue=row.queue, retry=False,
+                               connection=self.connection)
+        except Exception:
+            self.connection.close()
+            self.connection = None
+            raise
+
+
 def celery_publisher() -> Publisher:
-    from shared.celery import get_celery
-
-    app = get_celery()
-
-    def publish(row: OutboxEvent) -> None:
-        # retry=False: fail fast and leave the row for the next pass instead of hanging here.
-        app.send_task(row.task_name, args=[row.payload], queue=row.queue, retry=False)
-
-    return publish
+    return CeleryPublisher()
 
 
-def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> int:
-    """Publish one batch of unpublished events; returns how many were published."""
-    published = 0
+def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> tuple[int, bool]:
+    """Publish one batch of unpublished events: (how many were published, whether one failed)."""
+    published, failed = 0, False
     with unit_of_work() as session:
         query = (
             select(OutboxEvent)
@@ -78,10 +102,11 @@ def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> int:
                 row.publish_attempts += 1
                 row.last_error = type(exc).__name__[:200]
                 log.warning("outbox_publish_failed", event_id=str(row.event_id), error=row.last_error)
+                failed = True
                 break
             row.published_at = utcnow()
             published += 1
-    return published
+    return published, failed
 
 
 def beat(name: str) -> None:
@@ -147,14 +172,16 @@ def run_relay(
             if time.monotonic() - last_beat > heartbeat_every:
                 beat("relay")
                 last_beat = time.monotonic()
-            count = publish_pending(publish)
-            if count == BATCH_SIZE:
-                continue  # more waiting: don't sleep
-            pending = _has_pending()
-            backoff = min(backoff * 2, 2.0) if pending else settings.relay_poll_seconds
-            # With rows left (broker down) back off; otherwise sleep until a commit wakes us.
-            # The 1 s cap is the safety net for a NOTIFY that never came.
-            waker.wait(backoff if pending else 1.0)
+            count, failed = publish_pending(publish)
+            if failed:
+                # Broker away: back off (ignoring commit wake-ups) up to 2 s between tries.
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            backoff = settings.relay_poll_seconds
+            if count < BATCH_SIZE:
+                # Sleep until a commit wakes us; the 1 s cap is the net for a NOTIFY that never came.
+                waker.wait(1.0)
         except Exception as exc:  # database away: reconnect after a pause
             log.warning("relay_error", error=type(exc).__name__)
             if waker is not None:
@@ -164,12 +191,3 @@ def run_relay(
     if waker is not None:
         waker.close()
     log.info("relay_stopped")
-
-
-def _has_pending() -> bool:
-    with get_engine().connect() as conn:
-        return bool(
-            conn.execute(
-                text("SELECT 1 FROM outbox_event WHERE published_at IS NULL LIMIT 1")
-            ).first()
-        )

@@ -113,7 +113,7 @@ def test_sweeper_redispatches_stuck_leads_crisis_first(received_lead):
     from services.routing.tasks.sweep import sweep_once
 
     received_lead()
-    received_lead(message="I have pills saved up and a plan")
+    received_lead(message="I have pills saved up and a plan to end my life")
     with unit_of_work() as session:
         for lead in session.exec(select(Lead)).all():
             lead.status_changed_at = utcnow() - timedelta(seconds=90)  # past crisis, not routine
