@@ -1,8 +1,18 @@
-"""The ASGI app `careroute api` serves: intake, with notify's webhook app mounted beside it.
+"""The ASGI app `careroute api` serves: intake's app with routing's and notify's routers beside it.
 
-Each service keeps its own app; this composition root is the only place they meet.
+Each service keeps its own routes; this composition root is the only place they meet.
 """
 
 from services.intake.api.app import create_app
+from services.notify.api import router as notify_router
+from services.routing.api import router as routing_router
 
-app = create_app()
+
+def build_app():
+    app = create_app()
+    app.include_router(routing_router)
+    app.include_router(notify_router)
+    return app
+
+
+app = build_app()
