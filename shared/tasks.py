@@ -4,6 +4,10 @@ CLASSIFY_LEAD = "routing.classify_lead"
 ROUTE_LEAD = "routing.route_lead"
 SWEEP_STUCK_LEADS = "routing.sweep_stuck_leads"
 SEND_NOTIFICATION = "notify.send_notification"
+HANDLE_NOTIFICATION_FAILURE = "routing.handle_notification_failure"
+SEND_ESCALATION = "notify.send_escalation"
+SEND_ALERT = "notify.send_alert"
+NOTIFY_REFERRER = "notify.notify_referrer"
 
 # The crisis lane has its own worker in production and is listed first everywhere, so a crisis
 # never queues behind a backlog of routine leads.

@@ -67,6 +67,8 @@ class LeadRoutedV1(Event):
     urgency: Literal["crisis", "urgent", "routine"]
     step: int = 0
     acknowledge_by: datetime | None = None  # the SLA deadline the email states
+    repeat_contact: bool = False  # a new inquiry linked to this open lead: tell the coordinator
+    reassigned: bool = False  # the lead moved to this coordinator from someone else
 
     task_name: ClassVar[str] = tasks.SEND_NOTIFICATION
 
@@ -74,10 +76,79 @@ class LeadRoutedV1(Event):
         return _lane(self.urgency == "crisis", tasks.NOTIFY_QUEUE)
 
 
+class LeadEscalatedV1(Event):
+    """Nobody acknowledged in time: the ladder's next person is told (or a crisis page repeats)."""
+
+    type: Literal["lead.escalated"] = "lead.escalated"
+    lead_id: UUID
+    step: int  # ladder step; the notification's unique key uses it
+    recipient_coordinator_id: UUID
+    role: Literal["assignee", "backup", "supervisor", "on_call"]
+    kind: Literal["escalation", "crisis_repeat"] = "escalation"
+    urgency: Literal["crisis", "urgent", "routine"]
+    acknowledge_by: datetime | None = None
+
+    task_name: ClassVar[str] = tasks.SEND_ESCALATION
+
+    def queue(self) -> str:
+        return _lane(self.urgency == "crisis", tasks.NOTIFY_QUEUE)
+
+
+class AlertRaisedV1(Event):
+    """Something a supervisor must fix: a coverage gap, a bouncing address, a paused coordinator."""
+
+    type: Literal["alert.raised"] = "alert.raised"
+    alert_id: UUID
+    kind: str  # a short code, e.g. "coverage_gap", "address_bounced", "coordinator_paused"
+    severity: Literal["info", "warning", "critical"] = "warning"
+    lead_id: UUID | None = None
+    coordinator_id: UUID | None = None
+
+    task_name: ClassVar[str] = tasks.SEND_ALERT
+
+    def queue(self) -> str:
+        return _lane(self.severity == "critical", tasks.NOTIFY_QUEUE)
+
+
+class NotificationFailedV1(Event):
+    """An email bounced, was dropped, or failed for good: routing moves the ladder on."""
+
+    type: Literal["notification.failed"] = "notification.failed"
+    notification_id: UUID
+    lead_id: UUID
+    step: int
+    recipient_coordinator_id: UUID | None = None
+    reason: str  # a short code: "bounced", "dropped", "rejected_400", ...
+    urgency: Literal["crisis", "urgent", "routine"] | None = None
+
+    task_name: ClassVar[str] = tasks.HANDLE_NOTIFICATION_FAILURE
+
+    def queue(self) -> str:
+        return _lane(self.urgency == "crisis", tasks.ROUTING_QUEUE)
+
+
+class ReferralStatusChangedV1(Event):
+    """A referral moved in a way its referrer cares about, in FHIR Task status words."""
+
+    type: Literal["referral.status_changed"] = "referral.status_changed"
+    lead_id: UUID
+    status: Literal["received", "accepted", "rejected", "in-progress", "completed"]
+    reason: str | None = None  # a code, e.g. "not_eligible", "declined_capacity" — never free text
+
+    task_name: ClassVar[str] = tasks.NOTIFY_REFERRER
+
+    def queue(self) -> str:
+        return tasks.NOTIFY_QUEUE
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     "lead.received": LeadReceivedV1,
     "lead.classified": LeadClassifiedV1,
     "lead.routed": LeadRoutedV1,
+    "lead.escalated": LeadEscalatedV1,
+    "alert.raised": AlertRaisedV1,
+    "notification.failed": NotificationFailedV1,
+    "referral.status_changed": ReferralStatusChangedV1,
 }
 
 

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from shared.apikeys import Principal
 from shared.errors import DomainError, FieldProblem
-from shared.events import LeadReceivedV1
+from shared.events import Event, LeadReceivedV1, ReferralStatusChangedV1
 from shared.logging import get_logger
 
 from services.intake.domain.crisis import crisis_resources
@@ -56,7 +56,7 @@ class IntakeRepository(Protocol):
     def find_idempotency(self, scope: str, key: str) -> tuple[str, dict] | None: ...
     def save_idempotency(self, scope: str, key: str, request_hash: str, lead_id: UUID, response: dict) -> None: ...
     def create_lead(self, inquiry: Inquiry, reference: str, risk_flag: bool, principal: Principal) -> UUID: ...
-    def add_event(self, event: LeadReceivedV1) -> None: ...
+    def add_event(self, event: Event) -> None: ...
     def audit(self, principal: Principal, action: str, lead_id: UUID | None, detail: dict) -> None: ...
 
 
@@ -116,6 +116,9 @@ def receive_inquiry(
             lead_id=lead_id, channel=inquiry.channel, risk_flag=risk_flag, correlation_id=correlation_id
         )
     )
+    if inquiry.channel == "referral":
+        # The referrer hears back within minutes: "referral received, reference R-…".
+        repo.add_event(ReferralStatusChangedV1(lead_id=lead_id, status="received", correlation_id=correlation_id))
     repo.audit(principal, "lead.create", lead_id, {"channel": inquiry.channel})
     body = {
         "lead_id": str(lead_id),
