@@ -1,0 +1,37 @@
+"""CareRoute clinical triage: conditions, urgency, veteran status and routing flags for an inquiry.
+
+See docs/triage.md. Rules live in shared/triage/rules/*.yaml; every result records the version.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .classifier import Classifier
+from .jsonl import classify_jsonl
+from .rules import default_rules
+from .screen import screen_text_for_risk
+from .types import TriageInput, TriageResult
+
+CLASSIFIER_VERSION: str = default_rules().version
+
+
+@lru_cache(maxsize=1)
+def get_classifier() -> Classifier:
+    return Classifier(default_rules())
+
+
+def classify(inp: TriageInput) -> TriageResult:
+    return get_classifier().classify(inp)
+
+
+__all__ = [
+    "CLASSIFIER_VERSION",
+    "Classifier",
+    "TriageInput",
+    "TriageResult",
+    "classify",
+    "classify_jsonl",
+    "get_classifier",
+    "screen_text_for_risk",
+]

@@ -1,0 +1,644 @@
+"""The triage classifier: medspaCy targets + ConText, then the policy in TRIAGE_POLICY.md.
+
+Never logs or prints message text: evidence spans go only into the returned result.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Mapping
+
+from .rules import RuleSet, default_rules
+from .timeref import days_ago
+from .types import CONDITIONS, URGENCY_RANK, TriageInput, TriageResult
+
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|me|myself|my own|yo|me siento|estoy|tengo)\b", re.I)
+_SELF_IN_TARGET = re.compile(r"\b(?:i|i'm|i've|me|myself|my|mi|me)\b|\b(?:quiero|tengo|estoy|matarme|quitarme)\b", re.I)
+_POSSESSIVE_BEFORE = re.compile(
+    r"(?:\b(?:my|mi|mis|his|her|their|pt'?s|patient'?s|su|sus)\s+(?:\w+\s+){0,2}|\b(?:i|i'm|i've|he|she|pt|patient)\s+(?:\w+\s+){0,3})$",
+    re.I,
+)
+_PRIMARY_CUE = re.compile(
+    r"\b(?:mainly|mostly|primarily|main(?:ly)?|biggest|especially|primary|chief|more than anything|above all|sobre todo|principalmente|lo que m[aá]s)\b",
+    re.I,
+)
+_DX_HEADER = re.compile(r"\b(?:diagnos[ie]s|dx|assessment|impression|diagn[oó]sticos?)\b\s*[:#-]?", re.I)
+
+
+@dataclass
+class Mention:
+    group: str
+    value: str
+    rule_id: str
+    start: int
+    end: int
+    text: str
+    sent: int
+    mods: list[tuple[str, str]] = field(default_factory=list)
+    negated: bool = False
+    family: bool = False
+    hypothetical: bool = False
+    inquiry: bool = False
+    possible: bool = False
+    historical: bool = False
+    resolved: bool = False
+    intrusive: bool = False
+    days: int | None = None  # most recent dated reference, days before the message date
+    since: bool = False  # "since 2019": ongoing
+
+    def evidence(self, label: str, **extra: Any) -> dict:
+        ev = {
+            "label": label,
+            "source": "text",
+            "rule": self.rule_id,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "modifiers": [f"{c}:{t}" for c, t in self.mods],
+        }
+        ev.update(extra)
+        return ev
+
+
+@dataclass
+class Subject:
+    proxy: bool
+    patient_rels: set[str]
+    writer_rels: set[str]
+
+
+class Classifier:
+    def __init__(self, rules: RuleSet | None = None):
+        from .nlp import build_pipeline
+
+        self.rules = rules or default_rules()
+        self.version = self.rules.version
+        self._nlp = build_pipeline(self.rules)
+        self._lock = threading.Lock()
+        meta = self.rules.meta
+        self._windows = meta.get("windows", {})
+        self._structured = meta.get("structured", {})
+        self._icd = sorted(meta.get("icd10", []), key=lambda e: -len(e["prefix"]))
+        self._risk_levels = self.rules.risk.get("urgency_rules", {})
+        self._needs_si = set(self.rules.risk.get("needs_si", []))
+        self._options = {t.id: t.options for t in self.rules.targets}
+        self._values = {t.id: t.value for t in self.rules.targets}
+        people = self.rules.docs.get("people", {})
+        rel = people.get("relation_regex", r"\b(?:son|daughter|husband|wife)\b")
+        rel_core = rel[2:-2] if rel.startswith(r"\b") and rel.endswith(r"\b") else rel
+        self._rel_word = re.compile(rel, re.I)
+        poss = r"(?:my|our|mi|nuestro|nuestra)"
+        pron = r"(?:his|her|their|the|su)"
+        self._proxy_strong = re.compile(
+            rf"\b(?:for|about|on behalf of|regarding|re:|para|por|de parte de|sobre)\s+(?:{poss}|{pron})\s+(?:\w+\s+)?({rel_core})\b"
+            rf"|\b(?:calling|writing|reaching out|inquiring|asking|llamo|escribo)\s+(?:for|about|on behalf of|por|para|de parte de)\s+(?:{poss}|{pron})?\s*(?:\w+\s+)?({rel_core})\b"
+            rf"|\b(?:{poss})\s+(?:\d{{1,2}}[- ]?(?:yo|y/o|year[- ]old|años)\s+)?({rel_core})\W{{0,3}}(?:\w+\W{{0,3}}){{0,3}}?(?:is|has|was diagnosed|needs|suffers|struggles|tiene|est[aá]|necesita|sufre|has been|attempted|tried|won't|refuses|wants|keeps|says|said|told|can't|doesn't|just|recently|'s|is a|was|lleva|ha estado|intent[oó])\b",
+            re.I,
+        )
+        self._writer_rel = re.compile(
+            rf"\bcaller(?:\s+is|\s+was|:)?\s+(?:the\s+)?(?:pt'?s|patient'?s|his|her|their)?\s*({rel_core})\b"
+            rf"|\b({rel_core})\s+(?:calling|called|calls|is calling|llama|llam[oó])\b"
+            rf"|\b(?:i'm|i am|as|soy)\s+(?:his|her|their|the|su)\s+({rel_core})\b",
+            re.I,
+        )
+        lang = self.rules.docs.get("language", {})
+        self._spanish_words = {w.lower() for w in lang.get("spanish_words", [])}
+        self._spanish_min = int(lang.get("min_words", 2))
+        self._spanish_chars = str(lang.get("spanish_chars", ""))
+        self._preferred_es = {v.lower() for v in lang.get("preferred_language_values", ["es"])}
+        self._min_failed = int(self.rules.flags.get("min_failed_antidepressants", 2))
+
+    # ------------------------------------------------------------------ entry point
+    def classify(self, inp: TriageInput) -> TriageResult:
+        text = (inp.text or "").replace("\u2019", "'").replace("\u2018", "'")  # same length
+        structured = dict(inp.structured or {})
+        channel = (inp.channel or structured.get("channel") or "").lower() or None
+        ref = _parse_date(structured.get("message_date")) or date.today()
+        with self._lock:  # spaCy matchers are not guaranteed thread-safe
+            doc = self._nlp(text)
+        subject = self._subject(text)
+        mentions = self._mentions(doc, ref, subject)
+        evidence: list[dict] = []
+
+        conditions, cond_first, icd_first = self._conditions(mentions, structured, evidence, text)
+        admin_kind = self._admin_kind(mentions, channel)
+        urgency = self._urgency(mentions, structured, channel, conditions, evidence)
+        if admin_kind and URGENCY_RANK[urgency] == 0:
+            for c in list(conditions):
+                evidence.append({"label": f"condition_dropped:{c}", "source": "rule", "rule": f"admin.{admin_kind}",
+                                 "note": "administrative message: no conditions"})
+            conditions.clear()
+            evidence[:] = [e for e in evidence if not e["label"].startswith("condition:")]
+        primary = self._primary(conditions, cond_first, icd_first, mentions, channel, text, evidence)
+        veteran = self._veteran(mentions, structured, subject, text, evidence)
+        flags = self._flags(mentions, structured, doc, text, ref, subject, evidence, admin_kind)
+        if admin_kind == "outside" and URGENCY_RANK[urgency] == 0:
+            keep = {"spanish_language"}
+            flags = {f for f in flags if f in keep}
+            veteran = False
+            evidence[:] = [e for e in evidence if not (e["label"].startswith("flag:") and e["label"][5:] not in keep)
+                           and e["label"] != "veteran"]
+        return TriageResult(
+            conditions=sorted(conditions),
+            primary_condition=primary,
+            urgency=urgency,
+            veteran=veteran,
+            flags=sorted(flags),
+            evidence=evidence,
+            version=self.version,
+        )
+
+    # ------------------------------------------------------------------ subject
+    def _subject(self, text: str) -> Subject:
+        patient_rels: set[str] = set()
+        writer_rels: set[str] = set()
+        for m in self._proxy_strong.finditer(text):
+            word = next(g for g in m.groups() if g)
+            patient_rels.add(_norm_rel(word))
+        for m in self._writer_rel.finditer(text):
+            word = next(g for g in m.groups() if g)
+            writer_rels.add(_norm_rel(word))
+        patient_rels -= writer_rels - patient_rels
+        return Subject(proxy=bool(patient_rels), patient_rels=patient_rels, writer_rels=writer_rels)
+
+    # ------------------------------------------------------------------ mentions
+    def _mentions(self, doc, ref: date, subject: Subject) -> list[Mention]:
+        sent_of = {}
+        for i, sent in enumerate(doc.sents):
+            for tok in sent:
+                sent_of[tok.i] = i
+        out: list[Mention] = []
+        for span in doc.spans.get("medspacy_spans", []):
+            group, _, rule_id = span.label_.partition(":")
+            m = Mention(
+                group=group,
+                value=self._values[rule_id],
+                rule_id=rule_id,
+                start=span.start_char,
+                end=span.end_char,
+                text=span.text,
+                sent=sent_of.get(span.start, 0),
+            )
+            for mod in span._.modifiers:
+                s, e = mod.modifier_span
+                mtext = doc[s:e].text
+                cat = mod.category.upper()
+                if cat == "FAMILY":
+                    if not self._is_other_person(doc, s, e, span, mtext, subject):
+                        continue
+                    m.family = True
+                elif cat == "NEGATED_EXISTENCE":
+                    m.negated = True
+                elif cat == "HYPOTHETICAL":
+                    m.hypothetical = True
+                elif cat == "INQUIRY":
+                    m.inquiry = True
+                elif cat == "POSSIBLE_EXISTENCE":
+                    m.possible = True
+                elif cat == "HISTORICAL":
+                    m.historical = True
+                elif cat == "RESOLVED":
+                    m.resolved = True
+                elif cat == "INTRUSIVE":
+                    m.intrusive = True
+                elif cat == "TIME":
+                    low = mtext.lower()
+                    if low.startswith(("since", "desde")):
+                        m.since = True
+                        d = 0
+                    else:
+                        d = days_ago(mtext, ref)
+                    if d is not None:
+                        m.days = d if m.days is None else min(m.days, d)
+                m.mods.append((cat, mtext))
+            out.append(m)
+        # Within a group, a span inside a longer span is the same mention ("suicide" in
+        # "suicide attempt"): keep the longer one.
+        out.sort(key=lambda x: (x.start, -(x.end - x.start)))
+        kept: list[Mention] = []
+        for m in out:
+            if any(k.group == m.group and k.start <= m.start and m.end <= k.end and (k.end - k.start) > (m.end - m.start)
+                   for k in kept):
+                continue
+            kept.append(m)
+        return kept
+
+    def _is_other_person(self, doc, s: int, e: int, span, mtext: str, subject: Subject) -> bool:
+        """A FAMILY modifier only means "someone else's" when its relative is not the patient."""
+        low = mtext.lower()
+        rel = self._rel_word.search(low)
+        if rel and (_norm_rel(rel.group(0)) in subject.patient_rels or _norm_rel(rel.group(0)) in subject.writer_rels):
+            return False
+        if "family" in low or "fam" in low.split() or "runs in" in low or "familia" in low:
+            return True  # "family history of" stays family even when a first person follows
+        # A first-person subject between the relative and the mention (or inside it) means
+        # the writer speaks about themself: "since my dad died I've wanted to die".
+        if s < span.start:
+            between = doc[e:span.start].text
+        else:
+            between = doc[span.end:s].text
+        if _FIRST_PERSON.search(between):
+            return False
+        if _SELF_IN_TARGET.search(span.text) and not subject.proxy:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ conditions
+    def _conditions(self, mentions: list[Mention], structured: Mapping, evidence: list[dict], text: str):
+        found: dict[str, int] = {}
+        for m in mentions:
+            if m.group != "COND":
+                continue
+            if m.negated or m.family or m.resolved:
+                continue
+            if (m.hypothetical or m.inquiry) and not _POSSESSIVE_BEFORE.search(text[max(0, m.start - 40):m.start]):
+                continue
+            if m.value not in found:
+                found[m.value] = m.start
+                evidence.append(m.evidence(f"condition:{m.value}"))
+        icd_conditions = []
+        for code in _as_list(structured.get("icd10_codes")):
+            entry = self._icd_entry(code)
+            if entry and entry.get("condition"):
+                icd_conditions.append(entry["condition"])
+                if entry["condition"] not in found:
+                    found[entry["condition"]] = 10**9 + len(icd_conditions)
+                evidence.append({"label": f"condition:{entry['condition']}", "source": "structured",
+                                 "field": "icd10_codes", "value": str(code), "rule": f"icd10.{entry['prefix']}"})
+        if not found:
+            for rule in self._structured.get("score_conditions", []):
+                value = _as_number(structured.get(rule["field"]))
+                if value is not None and value >= rule["min"]:
+                    found.setdefault(rule["condition"], 2 * 10**9)
+                    evidence.append({"label": f"condition:{rule['condition']}", "source": "structured",
+                                     "field": rule["field"], "value": value, "rule": f"score.{rule['field']}"})
+        if "bipolar_depression" in found and "depression" in found:
+            # Policy: bipolar depression is given instead of depression, never both.
+            found["bipolar_depression"] = min(found["bipolar_depression"], found.pop("depression"))
+            evidence.append({"label": "condition_dropped:depression", "source": "rule", "rule": "policy.bipolar_instead",
+                             "note": "bipolar depression given instead of depression"})
+            for ev in evidence:
+                if ev["label"] == "condition:depression":
+                    ev["label"] = "condition:bipolar_depression"
+                    ev["note"] = "depressive episode of bipolar disorder"
+        conditions = {c for c in found if c in CONDITIONS}
+        return conditions, found, (icd_conditions[0] if icd_conditions else None)
+
+    def _icd_entry(self, code: Any) -> dict | None:
+        c = str(code).strip().upper()
+        for entry in self._icd:
+            if c.startswith(entry["prefix"].upper()):
+                unless = entry.get("unless_regex")
+                if unless and re.match(unless, c):
+                    return None
+                return entry
+        return None
+
+    # ------------------------------------------------------------------ admin
+    def _admin_kind(self, mentions: list[Mention], channel: str | None) -> str | None:
+        kinds = {m.value for m in mentions if m.group == "ADMIN" and not m.negated}
+        if not kinds or channel == "referral":
+            return None
+        if "outside" in kinds:
+            return "outside"
+        if any(m.group == "SEEK" and not m.negated for m in mentions):
+            return None
+        return "admin"
+
+    # ------------------------------------------------------------------ primary
+    def _primary(self, conditions, found, icd_first, mentions, channel, text, evidence) -> str | None:
+        if not conditions:
+            return None
+        order = sorted(conditions, key=lambda c: found.get(c, 10**10))
+        choice = None
+        rule = "primary.first_mentioned"
+        if channel == "referral":
+            header = _DX_HEADER.search(text)
+            if header:
+                after = [m for m in mentions if m.group == "COND" and m.start >= header.end()]
+                for m in sorted(after, key=lambda x: x.start):
+                    value = "bipolar_depression" if m.value == "depression" and "bipolar_depression" in conditions else m.value
+                    if value in conditions:
+                        choice, rule = value, "primary.first_listed_diagnosis"
+                        break
+            if choice is None and icd_first in conditions and not any(
+                m.group == "COND" and m.value in conditions for m in mentions
+            ):
+                choice, rule = icd_first, "primary.first_icd10_code"
+        else:
+            for cue in _PRIMARY_CUE.finditer(text):
+                best = None
+                for m in mentions:
+                    if m.group != "COND":
+                        continue
+                    value = "bipolar_depression" if m.value == "depression" and "bipolar_depression" in conditions else m.value
+                    if value not in conditions:
+                        continue
+                    dist = m.start - cue.end() if m.start >= cue.end() else (cue.start() - m.end) * 1.5
+                    if dist <= 80 and (best is None or dist < best[0]):
+                        best = (dist, value)
+                if best:
+                    choice, rule = best[1], "primary.main_concern_cue"
+                    break
+            if choice is None:
+                counts: dict[str, int] = {}
+                for m in mentions:
+                    if m.group == "COND" and m.value in conditions and not (m.negated or m.family):
+                        counts[m.value] = counts.get(m.value, 0) + 1
+                if counts:
+                    top = max(counts.values())
+                    tied = [c for c in order if counts.get(c, 0) == top]
+                    if len(tied) == 1 and top > 1:
+                        choice, rule = tied[0], "primary.most_mentioned"
+        if choice is None:
+            choice = order[0]
+        evidence.append({"label": f"primary:{choice}", "source": "rule", "rule": rule})
+        return choice
+
+    # ------------------------------------------------------------------ urgency
+    def _urgency(self, mentions, structured, channel, conditions, evidence) -> str:
+        level = "routine"
+        w = self._windows
+
+        def raise_to(new: str, ev: dict) -> None:
+            nonlocal level
+            evidence.append(ev)
+            if URGENCY_RANK[new] > URGENCY_RANK[level]:
+                level = new
+
+        def discount(m: Mention, why: str) -> None:
+            evidence.append(m.evidence("risk_discounted", note=why))
+
+        # Structured screeners (raise only).
+        s_si = False
+        item9 = _as_number(structured.get("phq9_item9"))
+        if item9 is not None and item9 >= self._structured.get("phq9_item9_urgent_min", 1):
+            s_si = True
+            raise_to("urgent", {"label": "urgency:urgent", "source": "structured", "field": "phq9_item9",
+                                "value": item9, "rule": "structured.phq9_item9"})
+        cssrs = structured.get("cssrs") or {}
+        if isinstance(cssrs, Mapping):
+            for item in self._structured.get("cssrs_crisis_items", []):
+                if cssrs.get(item) is True:
+                    raise_to("crisis", {"label": "urgency:crisis", "source": "structured", "field": f"cssrs.{item}",
+                                        "value": True, "rule": "structured.cssrs_crisis"})
+            for item in self._structured.get("cssrs_urgent_items", []):
+                if cssrs.get(item) is True:
+                    s_si = True
+                    raise_to("urgent", {"label": "urgency:urgent", "source": "structured", "field": f"cssrs.{item}",
+                                        "value": True, "rule": "structured.cssrs_urgent"})
+        pu = str(structured.get("provider_urgency") or "").strip().lower()
+        if pu in self._structured.get("provider_urgency_urgent", []):
+            raise_to("urgent", {"label": "urgency:urgent", "source": "structured", "field": "provider_urgency",
+                                "value": pu, "rule": "structured.provider_urgency"})
+
+        risk = [m for m in mentions if m.group == "RISK"]
+        ocd_present = "ocd" in conditions
+
+        def affirmed(m: Mention) -> str | None:
+            if m.negated:
+                return "negated"
+            if m.family:
+                return "about someone else"
+            if m.hypothetical or m.inquiry:
+                return "hypothetical or general question"
+            return None
+
+        def current(m: Mention, window: int) -> bool:
+            if m.since:
+                return True
+            if m.days is not None:
+                return m.days <= window
+            return not m.historical
+
+        si_current = s_si
+        for m in risk:
+            if m.value == "si" and affirmed(m) is None and current(m, w.get("suicidal_current_days", 30)):
+                si_current = True
+
+        for m in risk:
+            kind = m.value
+            target = self._risk_levels.get(kind)
+            if not target:
+                continue
+            why = affirmed(m)
+            if why:
+                discount(m, why)
+                continue
+            note = None
+            if m.possible:
+                note = f"uncertain wording: chose the higher level ({target})"
+            if kind == "attempt":
+                window = w.get("attempt_crisis_days", 90)
+                if m.days is not None and not m.since:
+                    if m.days > window:
+                        discount(m, f"attempt about {m.days} days before the message (over {window})")
+                        continue
+                elif m.historical:
+                    discount(m, "attempt described as history, no date")
+                    continue
+                else:
+                    note = "attempt with no date: unsure between crisis and routine, chose the higher level (crisis)"
+                raise_to(target, m.evidence(f"urgency:{target}", **({"note": note} if note else {})))
+                continue
+            if kind == "self_harm":
+                if not current(m, w.get("self_harm_urgent_days", 30)):
+                    discount(m, "self-harm in the past")
+                    continue
+            elif kind == "discharge":
+                if not current(m, w.get("discharge_urgent_days", 30)):
+                    discount(m, "discharge more than 30 days ago")
+                    continue
+            elif kind == "expedite":
+                if channel != "referral":
+                    discount(m, "urgency words from a patient do not raise urgency")
+                    continue
+            elif kind == "hi":
+                plain = not re.search(r"homicid|\bHI\b|matar", m.text)
+                if m.intrusive or (ocd_present and plain):
+                    discount(m, "unwanted intrusive (OCD) harm thoughts are not homicidal ideation")
+                    continue
+                if not current(m, w.get("suicidal_current_days", 30)):
+                    discount(m, "in the past")
+                    continue
+            elif kind == "phq9_item9":
+                digits = re.findall(r"[0-3]", m.text[-3:])
+                if not digits or int(digits[-1]) < 1:
+                    continue
+            elif kind in self._needs_si:
+                if not si_current:
+                    discount(m, "no current suicidal thoughts" + (" (firearm access alone is routine)" if kind == "means" else ""))
+                    continue
+                if kind == "means":
+                    note = "suicidal thoughts with access to means: unsure between urgent and crisis, chose the higher level (crisis)"
+                if not current(m, w.get("suicidal_current_days", 30)):
+                    discount(m, "in the past")
+                    continue
+            else:
+                if not current(m, w.get("suicidal_current_days", 30)):
+                    discount(m, "in the past")
+                    continue
+            raise_to(target, m.evidence(f"urgency:{target}", **({"note": note} if note else {})))
+        return level
+
+    # ------------------------------------------------------------------ veteran
+    def _veteran(self, mentions, structured, subject: Subject, text: str, evidence) -> bool:
+        vet_ev = None
+        tricare_ev = None
+        dependent = None
+        for m in mentions:
+            if m.group != "VET" or m.negated or m.family:
+                continue
+            if m.value == "dependent":
+                dependent = m
+                continue
+            if re.search(r"tri-?care", m.text, re.I):
+                before = text[max(0, m.start - 25):m.start].lower()
+                if subject.proxy and re.search(r"\b(?:my|our|mi)\s+$", before):
+                    dependent = dependent or m
+                    continue
+                tricare_ev = tricare_ev or m
+                continue
+            vet_ev = vet_ev or m
+        if structured.get("veteran") is True:
+            evidence.append({"label": "veteran", "source": "structured", "field": "veteran", "value": True})
+            return True
+        if vet_ev:
+            evidence.append(vet_ev.evidence("veteran"))
+            return True
+        if tricare_ev and not dependent:
+            evidence.append(tricare_ev.evidence("veteran", note="Tricare named without saying it is a sponsor's: the patient's own"))
+            return True
+        if dependent:
+            evidence.append(dependent.evidence("veteran_not_set", note="dependent/spouse coverage or civilian"))
+        return False
+
+    # ------------------------------------------------------------------ flags
+    def _flags(self, mentions, structured, doc, text, ref, subject, evidence, admin_kind) -> set[str]:
+        flags: set[str] = set()
+
+        def add(flag: str, ev: dict) -> None:
+            if flag not in flags:
+                flags.add(flag)
+                evidence.append(ev)
+
+        substance_spans = []
+        for m in mentions:
+            if m.group != "FLAG":
+                continue
+            opts = self._options.get(m.rule_id, {})
+            if opts.get("ignore_context"):
+                add(m.value, m.evidence(f"flag:{m.value}"))
+                continue
+            if m.negated or m.family:
+                continue
+            if (m.hypothetical or m.inquiry) and m.value not in ("spanish_language",):
+                if m.value != "treatment_resistant" or m.inquiry:
+                    continue
+            if opts.get("current_only") and (m.historical or m.resolved or (m.days is not None and m.days > 90 and not m.since)):
+                continue
+            if opts.get("needs_date_or_recent"):
+                limit = int(opts.get("recent_days", 180))
+                if m.days is None or m.days > limit or m.resolved:
+                    continue
+            if opts.get("kind") == "age":
+                nums = [int(n) for n in re.findall(r"\d{1,2}", m.text)]
+                if not nums or min(nums) >= int(self.rules.meta.get("adult_age", 18)):
+                    continue
+                if m.days is not None and m.days > 365:
+                    continue
+            if m.value == "substance_use_active":
+                substance_spans.append((m.start, m.end))
+            add(m.value, m.evidence(f"flag:{m.value}"))
+
+        # treatment_resistant by counting failed antidepressants in "failed/tried" sentences.
+        if "treatment_resistant" not in flags:
+            fail_sents = {m.sent for m in mentions if m.group == "FAIL"}
+            drugs: dict[str, Mention] = {}
+            for m in mentions:
+                if m.group == "AD" and m.sent in fail_sents and not (m.family or m.hypothetical):
+                    if m.negated and not any(c == "NEGATED_EXISTENCE" and re.search(r"n't|not|no\b", t, re.I) and m.sent in fail_sents for c, t in m.mods):
+                        continue
+                    drugs.setdefault(m.value, m)
+            if len(drugs) >= self._min_failed:
+                first = next(iter(drugs.values()))
+                add("treatment_resistant", first.evidence("flag:treatment_resistant",
+                    note=f"{len(drugs)} antidepressants named as failed: {', '.join(sorted(drugs))}"))
+
+        # Structured: ICD codes, date of birth, language.
+        for code in _as_list(structured.get("icd10_codes")):
+            entry = self._icd_entry(code)
+            if entry and entry.get("flag"):
+                add(entry["flag"], {"label": f"flag:{entry['flag']}", "source": "structured", "field": "icd10_codes",
+                                    "value": str(code), "rule": f"icd10.{entry['prefix']}"})
+        dob = _parse_date(structured.get("date_of_birth"))
+        if dob:
+            age = ref.year - dob.year - ((ref.month, ref.day) < (dob.month, dob.day))
+            if age < int(self.rules.meta.get("adult_age", 18)):
+                add("minor", {"label": "flag:minor", "source": "structured", "field": "date_of_birth", "value": age})
+            else:
+                flags.discard("minor")
+                evidence[:] = [e for e in evidence if e["label"] != "flag:minor"]
+        lang = str(structured.get("preferred_language") or "").strip().lower()
+        if lang in self._preferred_es:
+            add("spanish_language", {"label": "flag:spanish_language", "source": "structured",
+                                     "field": "preferred_language", "value": lang})
+        if "spanish_language" not in flags:
+            words = {t.lower_ for t in doc if t.lower_ in self._spanish_words}
+            score = len(words) + (1 if any(ch in text for ch in self._spanish_chars) else 0)
+            if score >= self._spanish_min:
+                add("spanish_language", {"label": "flag:spanish_language", "source": "text", "rule": "language.spanish_words",
+                                         "note": f"{len(words)} Spanish words"})
+
+        # Treatment interest.
+        if admin_kind != "outside":
+            tx = [m for m in mentions if m.group == "TX" and not m.negated
+                  and not any(s <= m.start < e or m.start <= s < m.end for s, e in substance_spans)]
+            for m in tx:
+                if m.value == "spravato":
+                    add("interested_spravato", m.evidence("flag:interested_spravato"))
+                elif m.value == "ketamine_infusion":
+                    add("interested_ketamine_infusion", m.evidence("flag:interested_ketamine_infusion"))
+                elif m.value == "both":
+                    add("interested_spravato", m.evidence("flag:interested_spravato", note="either treatment"))
+                    add("interested_ketamine_infusion", m.evidence("flag:interested_ketamine_infusion", note="either treatment"))
+        return flags
+
+
+def _norm_rel(word: str) -> str:
+    w = word.lower().rstrip("s")
+    return {"mum": "mom", "mother": "mom", "mama": "mom", "mamá": "mom", "madre": "mom", "father": "dad",
+            "papa": "dad", "papá": "dad", "padre": "dad", "spouse": "spouse", "hijo": "son", "hija": "daughter",
+            "esposo": "husband", "marido": "husband", "esposa": "wife", "mujer": "wife", "kid": "child",
+            "hermano": "brother", "hermana": "sister", "teen": "child", "novio": "boyfriend", "novia": "girlfriend"}.get(w, w)
+
+
+def _parse_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v for v in re.split(r"[,\s;]+", value) if v]
+    return list(value)
+
+
+def _as_number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
