@@ -44,7 +44,7 @@ def api(reload: bool = typer.Option(False, help="Restart on code changes (develo
 
     settings = _settings()
     uvicorn.run("careroute.asgi:app", host=settings.host, port=settings.port, reload=reload,
-                log_config=None, proxy_headers=False)
+                log_config=None, access_log=False, proxy_headers=False)
 
 
 @app.command()
