@@ -100,6 +100,10 @@ def _fresh_connections_after_fork(**_kwargs) -> None:
     from shared.db import dispose_engines
 
     dispose_engines()
+    # Load the triage rules and NLP pipeline now, not on a patient's first lead (~2 s).
+    from shared.triage import get_classifier
+
+    get_classifier()
 
 
 @signals.task_prerun.connect

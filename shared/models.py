@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.clock import UtcDateTime, utcnow
@@ -158,10 +158,13 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notification"
     __table_args__ = (
         UniqueConstraint("lead_id", "recipient", "kind", "step", name="uq_notification_once"),
+        # Notices about no single lead (alerts, digests) are keyed by what they are about instead.
+        UniqueConstraint("subject_key", "recipient", "kind", name="uq_notification_subject_once"),
+        Index("ix_notification_status_sent_at", "status", "sent_at"),  # the reconciler's scan
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    lead_id: UUID = Field(foreign_key="lead.id", index=True)
+    lead_id: UUID | None = Field(default=None, foreign_key="lead.id", index=True)
     assignment_id: UUID | None = Field(default=None, foreign_key="assignment.id")
     recipient: str = Field(max_length=320)  # a coordinator's work address, not the patient's
     kind: str = Field(max_length=32)
@@ -174,6 +177,16 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # --- notify delivery (0003): what the notice is about, how fast it went, what became of it
+    subject_key: str | None = Field(default=None, max_length=80)  # "alert:<id>", "digest:<date>"
+    coordinator_id: UUID | None = Field(default=None, foreign_key="coordinator.id")
+    urgency: str | None = Field(default=None, max_length=16)
+    backend: str | None = Field(default=None, max_length=16)  # which backend accepted it
+    triggered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the cause's occurred_at
+    accept_seconds: float | None = None  # triggered_at -> accepted by the provider
+    last_event_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # last webhook event
+    failure_reported_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # notification.failed emitted
+    overdue_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # no delivery event in time
 
 
 class ApiKey(SQLModel, table=True):
