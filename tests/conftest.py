@@ -82,6 +82,7 @@ def pytest_sessionfinish(session, exitstatus):
 TABLES = (
     "audit_event", "notification", "assignment", "classification", "idempotency_record",
     "lead_contact", "outbox_event", "inbox_claim", "heartbeat", "lead", "coordinator", "api_key",
+    "delivery_event", "referral_update",
 )
 
 
