@@ -265,3 +265,29 @@ class Heartbeat(SQLModel, table=True):
 
     name: str = Field(max_length=64, primary_key=True)
     beat_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+# --- notify delivery
+
+
+class DeliveryEvent(SQLModel, table=True):
+    """One SendGrid Event Webhook event, keyed by its sg_event_id: a redelivered batch adds nothing."""
+
+    __tablename__ = "delivery_event"
+
+    sg_event_id: str = Field(max_length=200, primary_key=True)
+    notification_id: UUID = Field(foreign_key="notification.id", index=True)
+    event: str = Field(max_length=24)
+    reason_code: str | None = Field(default=None, max_length=64)  # a code, never free text
+    occurred_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ReferralUpdate(SQLModel, table=True):
+    """A referral's status as its referrer sees it, in FHIR Task words: one row per status reached."""
+
+    __tablename__ = "referral_update"
+
+    lead_id: UUID = Field(foreign_key="lead.id", primary_key=True)
+    status: str = Field(max_length=16, primary_key=True)
+    reason: str | None = Field(default=None, max_length=64)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
