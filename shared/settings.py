@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     sendgrid_host: str = "https://api.sendgrid.com"
     sendgrid_timeout_seconds: float = Field(10.0, gt=0, le=60)
     smtp_url: str = "smtp://127.0.0.1:1025"
+    # Notify delivery tracking: SendGrid's Event Webhook verification key (base64 DER or PEM),
+    # its replay window, when a sent email with no delivery event counts as lost, and when a
+    # crisis email that still is not accepted raises the console alarm.
+    sendgrid_webhook_public_key: str | None = None
+    sendgrid_webhook_max_age_seconds: int = Field(300, ge=30, le=3600)
+    notify_delivery_deadline_crisis_seconds: float = Field(600.0, gt=0)
+    notify_delivery_deadline_other_seconds: float = Field(3600.0, gt=0)
+    notify_crisis_send_deadline_seconds: float = Field(120.0, gt=0)
+    notify_reconcile_interval_seconds: float = Field(60.0, gt=0)
+    notify_digest_hour: int = Field(8, ge=0, le=23)  # local hour of each coordinator's digest
+    referral_link_ttl_seconds: int = Field(90 * 24 * 3600, ge=60)
 
     # Pipeline timing
     relay_poll_seconds: float = Field(0.05, gt=0, le=10)
