@@ -8,6 +8,9 @@ HANDLE_NOTIFICATION_FAILURE = "routing.handle_notification_failure"
 SEND_ESCALATION = "notify.send_escalation"
 SEND_ALERT = "notify.send_alert"
 NOTIFY_REFERRER = "notify.notify_referrer"
+SEND_DAILY_DIGESTS = "notify.send_daily_digests"  # beat: finds coordinators whose digest is due
+SEND_DIGEST = "notify.send_digest"  # one coordinator's digest
+RECONCILE_DELIVERIES = "notify.reconcile_deliveries"  # beat: sent but never delivered; crisis alarms
 
 # The crisis lane has its own worker in production and is listed first everywhere, so a crisis
 # never queues behind a backlog of routine leads.
