@@ -15,7 +15,9 @@ from .rules import RuleSet, default_rules
 from .timeref import days_ago
 from .types import CONDITIONS, URGENCY_RANK, TriageInput, TriageResult
 
-_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|me|myself|my own|yo|me siento|estoy|tengo)\b", re.I)
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|i'd|me|myself|my own|yo|me siento|estoy|tengo|pt|patient|client)\b", re.I
+)
 _SELF_IN_TARGET = re.compile(r"\b(?:i|i'm|i've|me|myself|my|mi|me)\b|\b(?:quiero|tengo|estoy|matarme|quitarme)\b", re.I)
 _POSSESSIVE_BEFORE = re.compile(
     r"(?:\b(?:my|mi|mis|his|her|their|pt'?s|patient'?s|su|sus)\s+(?:\w+\s+){0,2}|\b(?:i|i'm|i've|he|she|pt|patient)\s+(?:\w+\s+){0,3})$",
@@ -24,6 +26,17 @@ _POSSESSIVE_BEFORE = re.compile(
 _PRIMARY_CUE = re.compile(
     r"\b(?:mainly|mostly|primarily|main(?:ly)?|biggest|especially|primary|chief|more than anything|above all|sobre todo|principalmente|lo que m[aá]s)\b",
     re.I,
+)
+_PROVIDER_CONTEXT = re.compile(
+    r"\b(?:referral from|referring (?:provider|physician|clinician|psychiatrist)|(?:dr\.?|doctor) \w+'?s office|on behalf of dr|provider (?:asks|requests|called)|pcp (?:asks|requests|called))",
+    re.I,
+)
+_SELF_CLINICAL = re.compile(
+    r"\b(?:i|i'm|i've|im|ive)\s+(?:\w+\s+){0,3}(?:feel|felt|have|had|struggle|suffer|can'?t|cannot|get|been|am|keep|barely)\b|\bmy\s+(?:\w+\s+)?(?:depression|anxiety|ptsd|ocd|pain|symptoms|panic|mood)\b",
+    re.I,
+)
+_FOR_MYSELF = re.compile(
+    r"\b(?:for myself|asking for me|i'?m the patient|i am the patient|the patient is me|para m[ií] mism[oa]|es para m[ií])\b", re.I
 )
 _DX_HEADER = re.compile(r"\b(?:diagnos[ie]s|dx|assessment|impression|diagn[oó]sticos?)\b\s*[:#-]?", re.I)
 
@@ -86,6 +99,13 @@ class Classifier:
         self._needs_si = set(self.rules.risk.get("needs_si", []))
         self._options = {t.id: t.options for t in self.rules.targets}
         self._values = {t.id: t.value for t in self.rules.targets}
+        from .nlp import PLAIN_GROUPS
+
+        self._plain = [
+            (t.group, t.id, t.value, re.compile("|".join(f"(?:{p})" for p in t.patterns), re.I))
+            for t in self.rules.targets
+            if t.group in PLAIN_GROUPS
+        ]
         people = self.rules.docs.get("people", {})
         rel = people.get("relation_regex", r"\b(?:son|daughter|husband|wife)\b")
         rel_core = rel[2:-2] if rel.startswith(r"\b") and rel.endswith(r"\b") else rel
@@ -95,13 +115,21 @@ class Classifier:
         self._proxy_strong = re.compile(
             rf"\b(?:for|about|on behalf of|regarding|re:|para|por|de parte de|sobre)\s+(?:{poss}|{pron})\s+(?:\w+\s+)?({rel_core})\b"
             rf"|\b(?:calling|writing|reaching out|inquiring|asking|llamo|escribo)\s+(?:for|about|on behalf of|por|para|de parte de)\s+(?:{poss}|{pron})?\s*(?:\w+\s+)?({rel_core})\b"
-            rf"|\b(?:{poss})\s+(?:\d{{1,2}}[- ]?(?:yo|y/o|year[- ]old|años)\s+)?({rel_core})\W{{0,3}}(?:\w+\W{{0,3}}){{0,3}}?(?:is|has|was diagnosed|needs|suffers|struggles|tiene|est[aá]|necesita|sufre|has been|attempted|tried|won't|refuses|wants|keeps|says|said|told|can't|doesn't|just|recently|'s|is a|was|lleva|ha estado|intent[oó])\b",
+            rf"|\b(?:{poss})\s+(?:\d{{1,2}}[- ]?(?:yo|y/o|year[- ]old|años)\s+)?({rel_core})\W{{0,3}}(?:\w+\W{{0,3}}){{0,3}}?(?:is|has|was diagnosed|needs|suffers|struggles|tiene|est[aá]|necesita|sufre|has been|attempted|tried|won't|refuses|wants|keeps|says|said|told|can't|doesn't|just|recently|'s (?:been|having|struggling|not|always|really|very|so)|is a|was|lleva|ha estado|intent[oó])\b",
+            re.I,
+        )
+        self._proxy_opening = re.compile(
+            rf"^\W*(?:(?:hi|hello|hey|hola|buenas \w+|buenos d[ií]as|good (?:morning|afternoon|evening))\W+)?(?:{poss})\s+(?:\w+\s+)?({rel_core})\b(?!'s)"
+            rf"(?!\s+(?:died|passed|killed|committed|was killed|has passed|se suicid[oó]|muri[oó]|says i|thinks i|told me))"
+            rf"|\b(?:pt|patient)\s*\(\s*({rel_core})\s*\)",
             re.I,
         )
         self._writer_rel = re.compile(
             rf"\bcaller(?:\s+is|\s+was|:)?\s+(?:the\s+)?(?:pt'?s|patient'?s|his|her|their)?\s*({rel_core})\b"
             rf"|\b({rel_core})\s+(?:calling|called|calls|is calling|llama|llam[oó])\b"
-            rf"|\b(?:i'm|i am|as|soy)\s+(?:his|her|their|the|su)\s+({rel_core})\b",
+            rf"|\b(?:i'm|i am|as|soy)\s+(?:his|her|their|the|su)\s+({rel_core})\b"
+            rf"|\b(?:pt'?s|patient'?s)\s+({rel_core})\s+(?:reports|states|says|said|called|calling|is calling|on the line|on line|worried)\b"
+            rf"|\b({rel_core})\s+of\s+(?:the\s+)?(?:pt|patient)\b",
             re.I,
         )
         lang = self.rules.docs.get("language", {})
@@ -125,7 +153,7 @@ class Classifier:
 
         conditions, cond_first, icd_first = self._conditions(mentions, structured, evidence, text)
         admin_kind = self._admin_kind(mentions, channel)
-        urgency = self._urgency(mentions, structured, channel, conditions, evidence)
+        urgency = self._urgency(mentions, structured, channel, conditions, evidence, text)
         if admin_kind and URGENCY_RANK[urgency] == 0:
             for c in list(conditions):
                 evidence.append({"label": f"condition_dropped:{c}", "source": "rule", "rule": f"admin.{admin_kind}",
@@ -155,13 +183,16 @@ class Classifier:
     def _subject(self, text: str) -> Subject:
         patient_rels: set[str] = set()
         writer_rels: set[str] = set()
-        for m in self._proxy_strong.finditer(text):
-            word = next(g for g in m.groups() if g)
-            patient_rels.add(_norm_rel(word))
+        for rx in (self._proxy_strong, self._proxy_opening):
+            for m in rx.finditer(text):
+                word = next(g for g in m.groups() if g)
+                patient_rels.add(_norm_rel(word))
         for m in self._writer_rel.finditer(text):
             word = next(g for g in m.groups() if g)
             writer_rels.add(_norm_rel(word))
         patient_rels -= writer_rels - patient_rels
+        if _FOR_MYSELF.search(text):
+            patient_rels = set()
         return Subject(proxy=bool(patient_rels), patient_rels=patient_rels, writer_rels=writer_rels)
 
     # ------------------------------------------------------------------ mentions
@@ -173,6 +204,8 @@ class Classifier:
         out: list[Mention] = []
         for span in doc.spans.get("medspacy_spans", []):
             group, _, rule_id = span.label_.partition(":")
+            if group == "NOOP":
+                continue
             m = Mention(
                 group=group,
                 value=self._values[rule_id],
@@ -217,6 +250,15 @@ class Classifier:
             out.append(m)
         # Within a group, a span inside a longer span is the same mention ("suicide" in
         # "suicide attempt"): keep the longer one.
+        sent_starts = [(sent.start_char, i) for i, sent in enumerate(doc.sents)]
+        for group, rule_id, value, rx in self._plain:
+            for hit in rx.finditer(doc.text):
+                idx = 0
+                for start_char, i in sent_starts:
+                    if start_char <= hit.start():
+                        idx = i
+                out.append(Mention(group=group, value=value, rule_id=rule_id, start=hit.start(), end=hit.end(),
+                                   text=hit.group(0), sent=idx))
         out.sort(key=lambda x: (x.start, -(x.end - x.start)))
         kept: list[Mention] = []
         for m in out:
@@ -255,7 +297,10 @@ class Classifier:
             if m.negated or m.family or m.resolved:
                 continue
             if (m.hypothetical or m.inquiry) and not _POSSESSIVE_BEFORE.search(text[max(0, m.start - 40):m.start]):
-                continue
+                # "do you treat social anxiety? I can barely leave the house": a question, but the
+                # writer also describes themself, so the condition is theirs.
+                if not (m.inquiry and not m.hypothetical and _SELF_CLINICAL.search(text)):
+                    continue
             if m.value not in found:
                 found[m.value] = m.start
                 evidence.append(m.evidence(f"condition:{m.value}"))
@@ -359,7 +404,7 @@ class Classifier:
         return choice
 
     # ------------------------------------------------------------------ urgency
-    def _urgency(self, mentions, structured, channel, conditions, evidence) -> str:
+    def _urgency(self, mentions, structured, channel, conditions, evidence, text) -> str:
         level = "routine"
         w = self._windows
 
@@ -401,9 +446,9 @@ class Classifier:
         def affirmed(m: Mention) -> str | None:
             if m.negated:
                 return "negated"
-            if m.family:
+            if m.family and m.value not in ("hi", "danger"):  # the relative is the victim there
                 return "about someone else"
-            if m.hypothetical or m.inquiry:
+            if m.hypothetical or (m.inquiry and not _POSSESSIVE_BEFORE.search(text[max(0, m.start - 40):m.start])):
                 return "hypothetical or general question"
             return None
 
@@ -453,7 +498,7 @@ class Classifier:
                     discount(m, "discharge more than 30 days ago")
                     continue
             elif kind == "expedite":
-                if channel != "referral":
+                if channel != "referral" and not _PROVIDER_CONTEXT.search(text):
                     discount(m, "urgency words from a patient do not raise urgency")
                     continue
             elif kind == "hi":
@@ -495,6 +540,9 @@ class Classifier:
             if m.value == "dependent":
                 dependent = m
                 continue
+            if not subject.proxy and re.search(r"\b(?:he|she|he's|she's|he is|she is|his|her|they're)\s+(?:\w+\s+)?$",
+                                                text[max(0, m.start - 20):m.start], re.I):
+                continue  # "(she's active duty)": someone else's service
             if re.search(r"tri-?care", m.text, re.I):
                 before = text[max(0, m.start - 25):m.start].lower()
                 if subject.proxy and re.search(r"\b(?:my|our|mi)\s+$", before):

@@ -20,6 +20,10 @@ _loguru.disable("medspacy")
 # Sentence ends: spaCy's defaults plus line breaks (call notes and letters use them as full stops).
 _EXTRA_SENT_CHARS = ["\n", "\n\n", "\n\n\n", "\r\n"]
 
+# Groups matched with plain regexes outside ConText: they need no negation/family context, and as
+# ConText targets they would swallow overlapping modifiers ("help with" is both SEEK and INQUIRY).
+PLAIN_GROUPS = frozenset({"ADMIN", "SEEK", "FAIL"})
+
 
 def build_pipeline(rules: RuleSet):
     import medspacy
@@ -55,6 +59,8 @@ def build_pipeline(rules: RuleSet):
 
     target_rules = []
     for spec in rules.targets:
+        if spec.group in PLAIN_GROUPS:
+            continue
         for i, pattern in enumerate(spec.patterns):
             re.compile(pattern)  # fail fast on a bad clinician edit, naming nothing from text
             target_rules.append(
@@ -67,10 +73,15 @@ def build_pipeline(rules: RuleSet):
                     metadata={"id": spec.id, "value": spec.value, "n": i},
                 )
             )
+    # A token-pattern rule that never matches keeps spaCy from warning that the token matcher is
+    # empty (the warning fires on every document).
+    target_rules.append(TargetRule(literal="noop", category="NOOP:noop", pattern=[{"TEXT": "\u0000noop"}]))
     nlp.get_pipe("medspacy_target_matcher").add(target_rules)
 
     labels_in: dict[str, set[str]] = {}
     for spec in rules.targets:
+        if spec.group in PLAIN_GROUPS:
+            continue
         labels_in.setdefault(spec.group, set()).add(f"{spec.group}:{spec.id}".upper())
     context_rules = []
     for n, spec in enumerate(rules.context):
@@ -87,5 +98,6 @@ def build_pipeline(rules: RuleSet):
             context_rules.append(ConTextRule(literal=f"{spec.category}#{n}", pattern=spec.regex, **common))
         for literal in spec.literals:
             context_rules.append(ConTextRule(literal=literal, **common))
+    context_rules.append(ConTextRule(literal="noop", category="PSEUDO", direction="PSEUDO", pattern=[{"TEXT": "\u0000noop"}]))
     nlp.get_pipe("medspacy_context").add(context_rules)
     return nlp
