@@ -69,15 +69,15 @@ def notified_count() -> int:
         return session.exec(select(func.count()).select_from(Lead).where(Lead.status == "notified")).one()
 
 
-def assert_one_email_per_lead(fake: FakeSendGrid) -> None:
+def assert_one_email_per_lead(fake: FakeSendGrid, leads: int = LEADS) -> None:
     per_notification = Counter(m["custom_args"]["notification_id"] for m in fake.accepted)
     with unit_of_work() as session:
         rows = session.exec(select(Notification)).all()
-    assert len(rows) == LEADS and len(per_notification) == LEADS
+    assert len(rows) == leads and len(per_notification) == leads
     assert all(r.status == "sent" for r in rows)
     # Any duplicate must be one the notify service counted as an ambiguous resend.
     ambiguous = sum(r.ambiguous_attempts for r in rows)
-    assert len(fake.accepted) - LEADS <= ambiguous
+    assert len(fake.accepted) - leads <= ambiguous
 
 
 def seed_coordinators() -> None:
@@ -115,3 +115,19 @@ def test_worker_killed_mid_run_loses_nothing(client, tmp_path, own_redis):
         logs = pipeline.read_logs()
     assert "lead_redispatched" in logs
     assert_one_email_per_lead(fake)
+
+
+def test_hung_redis_times_out_publishes_and_loses_nothing(client, tmp_path, own_redis):
+    """Redis frozen with SIGSTOP: connections open but nothing answers (the apply_async hang)."""
+    seed_coordinators()
+    with FakeSendGrid() as fake, Pipeline(tmp_path, fault_env(own_redis.url, fake)) as pipeline:
+        own_redis.pause()
+        try:
+            post_leads(client, 20)  # the API never waits on the broker
+            wait_for(lambda: "outbox_publish_failed" in pipeline.read_logs(), 60, interval=0.2,
+                     what="the relay's publish to time out")
+            assert notified_count() == 0
+        finally:
+            own_redis.resume()
+        wait_for(lambda: notified_count() == 20, 240, interval=0.5, what="all leads notified")
+    assert_one_email_per_lead(fake, 20)
