@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from shared.clock import utcnow
-from shared.db import get_engine, unit_of_work
+from shared.db import unit_of_work
 from shared.events import Event
 from shared.logging import get_logger
 from shared.models import Heartbeat, OutboxEvent

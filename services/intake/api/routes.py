@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from shared.apikeys import PUBLIC, Principal

@@ -7,10 +7,6 @@ the real urgency afterwards.
 
 from __future__ import annotations
 
-from shared.logging import get_logger
-
-log = get_logger(__name__)
-
 
 def screen_for_risk(*texts: str | None) -> bool:
     from shared.triage import screen_text_for_risk
