@@ -11,12 +11,10 @@ from __future__ import annotations
 import random
 
 import structlog
-from sqlalchemy.exc import OperationalError
 
-from shared.celery import celery_app
+from shared.celery import PIPELINE_TASK_OPTIONS, celery_app
 from shared.clock import utcnow
 from shared.db import unit_of_work
-from shared.errors import TransientError
 from shared.events import LeadClassifiedV1, LeadReceivedV1
 from shared.logging import get_logger
 from shared.models import AuditEvent, Classification, LeadStatus
@@ -29,11 +27,7 @@ from services.routing.adapters import repository as repo
 log = get_logger(__name__)
 
 
-@celery_app.task(
-    name=CLASSIFY_LEAD, bind=True, acks_late=True, reject_on_worker_lost=True,
-    autoretry_for=(TransientError, OperationalError), retry_backoff=True, retry_backoff_max=60,
-    retry_jitter=True, max_retries=10,
-)
+@celery_app.task(name=CLASSIFY_LEAD, **PIPELINE_TASK_OPTIONS)
 def classify_lead(self, payload: dict) -> None:
     event = LeadReceivedV1.model_validate(payload)
     structlog.contextvars.bind_contextvars(lead_id=str(event.lead_id), correlation_id=event.correlation_id)

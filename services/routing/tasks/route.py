@@ -7,9 +7,8 @@ routing is routed, under a row lock.
 from __future__ import annotations
 
 import structlog
-from sqlalchemy.exc import OperationalError
 
-from shared.celery import celery_app
+from shared.celery import PIPELINE_TASK_OPTIONS, celery_app
 from shared.clock import utcnow
 from shared.db import unit_of_work
 from shared.errors import TransientError
@@ -31,11 +30,7 @@ class NobodyToRouteTo(TransientError):
     """No active coordinator at all: retried, and the sweeper keeps trying; health shows it."""
 
 
-@celery_app.task(
-    name=ROUTE_LEAD, bind=True, acks_late=True, reject_on_worker_lost=True,
-    autoretry_for=(TransientError, OperationalError), retry_backoff=True, retry_backoff_max=60,
-    retry_jitter=True, max_retries=10,
-)
+@celery_app.task(name=ROUTE_LEAD, **PIPELINE_TASK_OPTIONS)
 def route_lead(self, payload: dict) -> None:
     event = LeadClassifiedV1.model_validate(payload)
     structlog.contextvars.bind_contextvars(lead_id=str(event.lead_id), correlation_id=event.correlation_id)
