@@ -67,14 +67,8 @@ async def post_web_inquiry(request: Request, idempotency_key: str | None = Heade
     fields = data if isinstance(data, dict) else {}
     risk = _screen(request, fields.get("language"), fields.get("message"))
     form = parse_model(schemas.WebInquiryIn, data)
-    inquiry = Inquiry(
-        channel="web", message=form.message, name=form.name, phone=form.phone, email=form.email,
-        date_of_birth=form.date_of_birth.isoformat() if form.date_of_birth else None,
-        language=form.language, preferred_contact_method=form.preferred_contact_method,
-        preferred_contact_time=form.preferred_contact_time, how_heard=form.how_heard,
-        details=_triage_details(veteran=form.veteran, date_of_birth=form.date_of_birth,
-                                preferred_language=form.language, writing_for=form.writing_for),
-    )
+    inquiry = _person_inquiry("web", form, message=form.message, name=form.name,
+                              writing_for=form.writing_for)
     return await run_in_threadpool(_accept, request, inquiry, PUBLIC, risk, data, idempotency_key)
 
 
@@ -86,15 +80,8 @@ async def post_phone_inquiry(request: Request, idempotency_key: str | None = Hea
     fields = data if isinstance(data, dict) else {}
     risk = _screen(request, fields.get("language"), fields.get("notes"))
     call = parse_model(schemas.PhoneInquiryIn, data)
-    inquiry = Inquiry(
-        channel="phone", message=call.notes, name=call.caller_name, phone=call.phone, email=call.email,
-        date_of_birth=call.date_of_birth.isoformat() if call.date_of_birth else None,
-        language=call.language, preferred_contact_method=call.preferred_contact_method,
-        preferred_contact_time=call.preferred_contact_time, how_heard=call.how_heard,
-        organization=principal.organization,
-        details=_triage_details(veteran=call.veteran, date_of_birth=call.date_of_birth,
-                                preferred_language=call.language, writing_for=call.caller_relationship),
-    )
+    inquiry = _person_inquiry("phone", call, message=call.notes, name=call.caller_name,
+                              writing_for=call.caller_relationship, organization=principal.organization)
     return await run_in_threadpool(_accept, request, inquiry, principal, risk, data, idempotency_key)
 
 
@@ -130,6 +117,20 @@ async def post_referral(request: Request, idempotency_key: str | None = Header(N
     )
     response = await run_in_threadpool(_accept, request, inquiry, principal, risk, data, idempotency_key)
     return response
+
+
+def _person_inquiry(channel: str, form: Any, *, message: str, name: str, writing_for: str | None,
+                    organization: str | None = None) -> Inquiry:
+    """The web form and the phone log share their contact and preference fields."""
+    return Inquiry(
+        channel=channel, message=message, name=name, phone=form.phone, email=form.email,
+        date_of_birth=form.date_of_birth.isoformat() if form.date_of_birth else None,
+        language=form.language, preferred_contact_method=form.preferred_contact_method,
+        preferred_contact_time=form.preferred_contact_time, how_heard=form.how_heard,
+        organization=organization,
+        details=_triage_details(veteran=form.veteran, date_of_birth=form.date_of_birth,
+                                preferred_language=form.language, writing_for=writing_for),
+    )
 
 
 def _triage_details(**values: Any) -> dict:
