@@ -59,6 +59,8 @@ BRIEF_FORBIDDEN = [
 ALLOWED_VIEW_FIELDS = {
     "kind", "recipient_display_name", "urgency", "channel", "received_at", "sla_deadline",
     "reference", "link", "step", "status_word", "digest_items",
+    # codes from fixed vocabularies, and a staff member's name for alerts about them
+    "reason_code", "alert_code", "severity", "about_name",
 }
 
 
@@ -79,6 +81,9 @@ def view_for(lead: dict, view_kind: str, **overrides) -> NotificationView:
             if view_kind == "daily_digest"
             else ()
         ),
+        "alert_code": "address_bounced" if view_kind == "alert" else None,
+        "severity": "critical" if view_kind == "alert" else None,
+        "about_name": "Lee Park" if view_kind == "alert" else None,
     }
     fields.update(overrides)
     return NotificationView(**fields)
@@ -240,3 +245,28 @@ def test_outgoing_email_repr_hides_address_and_body():
     assert "dana@" not in repr(email) and "secret" not in repr(email)
     with pytest.raises(TypeError):
         email.custom_args["x"] = "y"  # frozen all the way down
+
+
+@pytest.mark.parametrize("reason", ["not_eligible", "declined_capacity", "out_of_area", "unreachable", "declined_by_person"])
+def test_declined_referral_says_why_and_offers_an_alternative_without_phi(reason):
+    view = view_for(LEAD, "referral_status", status_word="rejected", reason_code=reason, urgency=None)
+    subject, text, html = compose(view)
+    assert "rejected" in subject and "primary care provider" in text and "911" in text
+    for content in (subject, text, html):
+        assert find_forbidden(content) == []
+        for secret in PHI_STRINGS:
+            assert secret.lower() not in content.lower()
+
+
+def test_referral_reason_must_be_a_known_code():
+    with pytest.raises(ValueError):
+        view_for(LEAD, "referral_status", status_word="rejected", reason_code="Patient is suicidal")
+
+
+def test_alert_names_its_code_and_severity_and_needs_no_lead():
+    view = view_for(LEAD, "alert", reference=None, urgency=None, channel=None, sla_deadline=None)
+    subject, text, html = compose(view)
+    assert subject == "[CareRoute] CRITICAL alert: address_bounced"
+    assert "fix it" in text and "Lee Park" in text and "critical" in html
+    with pytest.raises(ValueError):
+        view_for(LEAD, "alert", alert_code="Has PHI in it")

@@ -23,7 +23,11 @@ KINDS = (
     "daily_digest",
     "referral_received",
     "referral_status",
+    "alert",
 )
+# Kinds about no single lead: the reference is optional.
+LEADLESS_KINDS = ("daily_digest", "alert")
+SEVERITIES = ("info", "warning", "critical")
 URGENCIES = ("crisis", "urgent", "routine")
 CHANNELS = ("web", "phone", "referral")
 # FHIR Task.status words a referrer may see.
@@ -60,6 +64,28 @@ _LINK_RE = re.compile(r"^https?://[^\s\"'<>@]+$")
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 _PRIORITY_LABEL = {"crisis": "CRISIS", "urgent": "Urgent", "routine": "Routine"}
+_ALERT_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# What a supervisor reads for each alert code; an unknown code is shown as the code itself.
+ALERT_LABELS = {
+    "coverage_gap": "The on-call schedule has a gap",
+    "address_bounced": "A coordinator's email address bounced: please fix it",
+    "email_failed": "An email could not be sent",
+    "crisis_email_overdue": "A CRISIS lead's email is still not accepted by the email provider",
+    "no_delivery_event": "An email was sent but never confirmed delivered",
+    "coordinator_paused": "A coordinator was paused after leads timed out",
+}
+# Referral outcome codes a referrer may read, with the alternative we point them to.
+REFERRAL_REASONS = {
+    "not_eligible": "The clinic cannot offer a service for this referral.",
+    "declined_capacity": "The clinic cannot take new referrals at the moment.",
+    "out_of_area": "The person referred lives outside the area the clinic serves.",
+    "unreachable": "The clinic could not reach the person referred.",
+    "declined_by_person": "The person referred chose not to go ahead.",
+}
+REFERRAL_ALTERNATIVE = (
+    "Please consider another provider, or the person's primary care provider. "
+    "In an emergency, call 911."
+)
 _CHANNEL_LABEL = {"web": "Web form", "phone": "Phone", "referral": "Provider referral"}
 
 
@@ -83,7 +109,7 @@ class NotificationView:
     kind: str
     recipient_display_name: str
     received_at: datetime
-    reference: str
+    reference: str | None
     link: str
     urgency: str | None = None
     channel: str | None = None
@@ -91,6 +117,10 @@ class NotificationView:
     step: int = 0
     status_word: str | None = None
     digest_items: tuple[DigestItem, ...] = ()
+    reason_code: str | None = None  # a referral outcome code (REFERRAL_REASONS), never free text
+    alert_code: str | None = None
+    severity: str | None = None
+    about_name: str | None = None  # a staff member an alert is about (never a patient)
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, KINDS)
@@ -100,11 +130,18 @@ class NotificationView:
         _check_aware("received_at", self.received_at)
         if self.sla_deadline is not None:
             _check_aware("sla_deadline", self.sla_deadline)
-        _check_reference(self.reference)
+        if self.reference is not None or self.kind not in LEADLESS_KINDS:
+            _check_reference(self.reference)
         _check_link(self.link)
-        name = self.recipient_display_name
-        if not name.strip() or len(name) > 100 or any(ch in name for ch in "\r\n\x00"):
-            raise ValueError("recipient_display_name must be one short line")
+        _check_line("recipient_display_name", self.recipient_display_name)
+        if self.about_name is not None:
+            _check_line("about_name", self.about_name)
+        _check_choice("severity", self.severity, SEVERITIES)
+        _check_choice("reason_code", self.reason_code, tuple(REFERRAL_REASONS))
+        if self.alert_code is not None and not _ALERT_CODE_RE.match(self.alert_code):
+            raise ValueError("alert_code must be a short code")
+        if self.kind == "alert" and self.alert_code is None:
+            raise ValueError("alert needs alert_code")
         if self.step < 0:
             raise ValueError("step must not be negative")
         if self.kind == "referral_status" and self.status_word is None:
@@ -150,8 +187,10 @@ def _subject(view: NotificationView, ctx: dict) -> str:
             return f"{tag} Urgent lead {ref} — acknowledge soon"
         return f"{tag} New lead {ref}"
     if view.kind == "crisis_repeat":
-        return f"{tag} CRISIS lead {ref} made contact again — act now"
+        return f"{tag} CRISIS lead {ref} still not acknowledged — act now (page {view.step})"
     if view.kind == "repeat_contact":
+        if urgency == "crisis":
+            return f"{tag} CRISIS lead {ref} made contact again — act now"
         return f"{tag} Lead {ref} made contact again"
     if view.kind == "escalation":
         label = "CRISIS" if urgency == "crisis" else ctx["priority_label"]
@@ -163,6 +202,10 @@ def _subject(view: NotificationView, ctx: dict) -> str:
         return f"{tag} Daily digest: {n} open lead{'s' if n != 1 else ''}"
     if view.kind == "referral_received":
         return f"{tag} Referral {ref} received"
+    if view.kind == "alert":
+        level = "CRITICAL alert" if view.severity == "critical" else "Alert"
+        about = f" ({ref})" if ref else ""
+        return f"{tag} {level}: {view.alert_code}{about}"
     return f"{tag} Referral {ref}: {view.status_word}"
 
 
@@ -184,6 +227,11 @@ def _context(view: NotificationView) -> dict:
         "received": format_utc(view.received_at),
         "deadline": format_utc(view.sla_deadline) if view.sla_deadline else None,
         "ack_minutes": ack_minutes,
+        "alert_label": ALERT_LABELS.get(view.alert_code or "", view.alert_code),
+        "severity": view.severity or "warning",
+        "about_name": view.about_name,
+        "reason_text": REFERRAL_REASONS.get(view.reason_code or ""),
+        "alternative": REFERRAL_ALTERNATIVE if view.status_word == "rejected" else None,
         "items": [
             {
                 "reference": item.reference,
@@ -208,6 +256,11 @@ def _age(minutes: int) -> str:
 def _check_choice(field: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
         raise ValueError(f"{field} must be one of {', '.join(allowed)}")
+
+
+def _check_line(field: str, value: str) -> None:
+    if not value.strip() or len(value) > 100 or any(ch in value for ch in "\r\n\x00"):
+        raise ValueError(f"{field} must be one short line")
 
 
 def _check_aware(field: str, value: datetime) -> None:
