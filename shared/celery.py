@@ -80,6 +80,19 @@ def create_celery(settings: Settings | None = None) -> Celery:
         worker_redirect_stdouts=False,
         worker_send_task_events=False,
         beat_schedule={
+            # notify: sent-but-never-delivered emails and unsent crisis emails (a DB sweep).
+            "reconcile-deliveries": {
+                "task": tasks.RECONCILE_DELIVERIES,
+                "schedule": settings.notify_reconcile_interval_seconds,
+                "options": {"queue": tasks.MAINTENANCE_QUEUE,
+                            "expires": settings.notify_reconcile_interval_seconds * 4},
+            },
+            # notify: each coordinator's digest at their local digest hour (deduplicated by date).
+            "send-daily-digests": {
+                "task": tasks.SEND_DAILY_DIGESTS,
+                "schedule": 900.0,
+                "options": {"queue": tasks.MAINTENANCE_QUEUE, "expires": 900},
+            },
             "sweep-stuck-leads": {
                 "task": tasks.SWEEP_STUCK_LEADS,
                 "schedule": settings.sweep_interval_seconds,
