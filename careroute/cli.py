@@ -183,6 +183,15 @@ def classify(
             classify_jsonl(lines, sys.stdout)
 
 
+# Routing's commands: directory / rules / oncall import-export and checks, and the simulator.
+from services.routing.cli import directory_app, oncall_app, rules_app, simulate  # noqa: E402
+
+app.add_typer(directory_app, name="directory")
+app.add_typer(rules_app, name="rules")
+app.add_typer(oncall_app, name="oncall")
+app.command("simulate")(simulate)
+
+
 def main() -> None:
     app()
 

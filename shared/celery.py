@@ -98,6 +98,17 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "schedule": settings.sweep_interval_seconds,
                 "options": {"queue": tasks.MAINTENANCE_QUEUE, "expires": settings.sweep_interval_seconds * 4},
             },
+            # SLA deadlines are rows: this sweep fires them (the crisis ladder needs seconds, not minutes).
+            "sweep-deadlines": {
+                "task": tasks.SWEEP_DEADLINES,
+                "schedule": 15.0,
+                "options": {"queue": tasks.CRISIS_QUEUE, "expires": 60},
+            },
+            "check-oncall-coverage": {
+                "task": tasks.CHECK_ONCALL_COVERAGE,
+                "schedule": 300.0,
+                "options": {"queue": tasks.MAINTENANCE_QUEUE, "expires": 600},
+            },
         },
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
     )

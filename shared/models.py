@@ -28,6 +28,7 @@ class LeadStatus(str, enum.Enum):
     received = "received"
     classified = "classified"
     manual_triage = "manual_triage"  # the classifier kept failing: a person triages it, as urgent
+    waiting = "waiting"  # nobody eligible now: routine waits for the next coordinator on shift
     routed = "routed"
     notified = "notified"
     acknowledged = "acknowledged"
@@ -91,6 +92,18 @@ class Lead(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
     last_dispatched_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # routing engine: current owner, repeat-contact keys (HMAC, never the raw value), waiting, outcome
+    coordinator_id: UUID | None = Field(default=None, foreign_key="coordinator.id", index=True)
+    region: str | None = Field(default=None, max_length=16)
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    email_hash: str | None = Field(default=None, max_length=64, index=True)
+    repeat_of_id: UUID | None = Field(default=None, index=True)
+    route_after: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    waiting_reason: str | None = Field(default=None, max_length=200)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    escalation_step: int = 0
+    outcome_reason: str | None = Field(default=None, max_length=64)  # a code, never free text
+    alternative: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class LeadContact(SQLModel, table=True):
@@ -140,6 +153,19 @@ class Coordinator(SQLModel, table=True):
     active: bool = True
     max_open_leads: int = 12
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # routing engine directory fields (no working hours configured = always on shift)
+    role: str = Field(default="coordinator", max_length=24)  # coordinator|supervisor|clinical_reviewer
+    regions: list = _json_column()  # licensed states/regions; empty = everywhere
+    working_hours: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    holidays: list = _json_column()  # ISO dates, in the coordinator's time zone
+    out_of_office: list = _json_column()  # [{"start": iso, "end": iso}]
+    max_new_per_day: int | None = None
+    weight: float = 1.0
+    supervisor_id: UUID | None = Field(default=None)
+    backup_id: UUID | None = Field(default=None)
+    paused: bool = False  # paused from new routine leads (two timeouts in a row)
+    consecutive_timeouts: int = 0
+    last_assigned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class Assignment(SQLModel, table=True):
@@ -152,6 +178,10 @@ class Assignment(SQLModel, table=True):
     step: int = 0
     reason: str = Field(max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    kind: str = Field(default="route", max_length=16)  # route|repeat|reassign|claim|reroute|on_call
+    rule_name: str | None = Field(default=None, max_length=64)
+    rule_version: int | None = None
+    explanation: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Notification(SQLModel, table=True):
@@ -266,6 +296,7 @@ class Heartbeat(SQLModel, table=True):
     name: str = Field(max_length=64, primary_key=True)
     beat_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
+
 # --- notify delivery
 
 
@@ -291,3 +322,112 @@ class ReferralUpdate(SQLModel, table=True):
     status: str = Field(max_length=16, primary_key=True)
     reason: str | None = Field(default=None, max_length=64)
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# --- routing engine: rules, on-call schedule, SLA deadlines, escalations, alerts
+
+
+class RoutingRuleset(SQLModel, table=True):
+    """One imported rules document per version; the highest version is live."""
+
+    __tablename__ = "routing_ruleset"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    version: int = Field(unique=True)
+    document: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    actor: str = Field(default="", max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class OncallLayer(SQLModel, table=True):
+    """A rotation: members take `shift_hours` turns from `rotation_start`; higher position wins."""
+
+    __tablename__ = "oncall_layer"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    position: int = 0
+    rotation_start: datetime = Field(sa_type=UtcDateTime)
+    shift_hours: int = 168
+    members: list = _json_column()  # coordinator ids (str), in rotation order
+    timezone: str = Field(default="America/Los_Angeles", max_length=64)
+    restrict_days: list = _json_column()  # e.g. ["mon", ...]; empty = every day
+    restrict_start: str | None = Field(default=None, max_length=5)  # "HH:MM" local
+    restrict_end: str | None = Field(default=None, max_length=5)
+
+
+class OncallOverride(SQLModel, table=True):
+    __tablename__ = "oncall_override"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    coordinator_id: UUID = Field(foreign_key="coordinator.id")
+    starts_at: datetime = Field(sa_type=UtcDateTime)
+    ends_at: datetime = Field(sa_type=UtcDateTime)
+    reason: str = Field(default="", max_length=120)
+
+
+class SlaDeadline(SQLModel, table=True):
+    """A timer as a row: the deadline sweeper fires it when due (never a long countdown task)."""
+
+    __tablename__ = "sla_deadline"
+    __table_args__ = (UniqueConstraint("lead_id", "kind", "step", name="uq_sla_deadline_lead_kind_step"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    lead_id: UUID = Field(foreign_key="lead.id", index=True)
+    kind: str = Field(max_length=24)  # acknowledge | crisis_repeat
+    step: int = 0
+    coordinator_id: UUID | None = None
+    due_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | fired | cancelled
+    fired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Escalation(SQLModel, table=True):
+    __tablename__ = "escalation"
+    __table_args__ = (UniqueConstraint("lead_id", "kind", "step", name="uq_escalation_lead_kind_step"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    lead_id: UUID = Field(foreign_key="lead.id", index=True)
+    kind: str = Field(max_length=24)  # escalation | crisis_repeat
+    step: int
+    role: str = Field(max_length=16)  # assignee | backup | supervisor | on_call
+    coordinator_id: UUID = Field(foreign_key="coordinator.id")
+    cause: str = Field(max_length=32)  # timeout | notification_failed
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ReviewerCopy(SQLModel, table=True):
+    __tablename__ = "reviewer_copy"
+
+    lead_id: UUID = Field(foreign_key="lead.id", primary_key=True)
+    coordinator_id: UUID = Field(foreign_key="coordinator.id", primary_key=True)
+    flags: list = _json_column()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class RoutingAlert(SQLModel, table=True):
+    """An alert raised once per (kind, dedup key) until resolved."""
+
+    __tablename__ = "routing_alert"
+    __table_args__ = (UniqueConstraint("kind", "dedup_key", name="uq_routing_alert_kind_key"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    kind: str = Field(max_length=32)
+    dedup_key: str = Field(max_length=200)
+    severity: str = Field(default="warning", max_length=16)
+    coordinator_id: UUID | None = None
+    lead_id: UUID | None = None
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    raised_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class CoordinatorKey(SQLModel, table=True):
+    """Binds a coordinator/supervisor API key to the coordinator it acts as."""
+
+    __tablename__ = "coordinator_key"
+
+    api_key_id: UUID = Field(foreign_key="api_key.id", primary_key=True)
+    coordinator_id: UUID = Field(foreign_key="coordinator.id", index=True)

@@ -3,6 +3,8 @@
 CLASSIFY_LEAD = "routing.classify_lead"
 ROUTE_LEAD = "routing.route_lead"
 SWEEP_STUCK_LEADS = "routing.sweep_stuck_leads"
+SWEEP_DEADLINES = "routing.sweep_deadlines"  # SLA timers and waiting leads (rows, swept)
+CHECK_ONCALL_COVERAGE = "routing.check_oncall_coverage"  # no gap in the next 14 days
 SEND_NOTIFICATION = "notify.send_notification"
 HANDLE_NOTIFICATION_FAILURE = "routing.handle_notification_failure"
 SEND_ESCALATION = "notify.send_escalation"

@@ -83,6 +83,9 @@ TABLES = (
     "audit_event", "notification", "assignment", "classification", "idempotency_record",
     "lead_contact", "outbox_event", "inbox_claim", "heartbeat", "lead", "coordinator", "api_key",
     "delivery_event", "referral_update",
+    # routing engine
+    "routing_ruleset", "oncall_layer", "oncall_override", "sla_deadline", "escalation", "reviewer_copy",
+    "routing_alert", "coordinator_key",
 )
 
 

@@ -1,0 +1,153 @@
+"""The directory and the rules in the database: import (upsert by email) and export (the same
+document format as the YAML files), and new versions of the ruleset."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlmodel import Session, col, delete, select
+
+from shared.models import AuditEvent, Coordinator, OncallLayer, OncallOverride, RoutingRuleset
+
+from services.routing.adapters import repository as repo
+from services.routing.domain.documents import DirectoryDoc, window_bounds
+from services.routing.domain.rules import Ruleset, assign_versions
+
+
+def import_directory(session: Session, doc: DirectoryDoc, actor: str = "cli", deactivate_missing: bool = False) -> dict:
+    existing = {c.email.lower(): c for c in session.exec(select(Coordinator)).all()}
+    created = updated = 0
+    rows: dict[str, Coordinator] = {}
+    for entry in doc.coordinators:
+        email = entry.email.lower()
+        row = existing.get(email)
+        if row is None:
+            row = Coordinator(name=entry.name, email=email)
+            created += 1
+        else:
+            updated += 1
+        tz = entry.timezone or doc.timezone
+        row.name = entry.name
+        row.role = entry.role
+        row.specialties = list(entry.specialties)
+        row.programs = list(entry.programs)
+        row.languages = list(entry.languages)
+        row.regions = list(entry.regions)
+        row.timezone = tz
+        row.working_hours = entry.working_hours()
+        row.holidays = [d.isoformat() for d in entry.holidays]
+        row.out_of_office = [
+            {"start": b.isoformat(), "end": e.isoformat(), "reason": w.reason}
+            for w, (b, e) in ((w, window_bounds(w, tz)) for w in entry.out_of_office)
+        ]
+        row.max_open_leads = entry.capacity.open
+        row.max_new_per_day = entry.capacity.per_day
+        row.weight = entry.weight
+        row.active = entry.active
+        row.on_call = entry.on_call
+        session.add(row)
+        rows[email] = row
+    session.flush()
+    for entry in doc.coordinators:
+        row = rows[entry.email.lower()]
+        row.supervisor_id = rows[entry.supervisor.lower()].id if entry.supervisor else None
+        row.backup_id = rows[entry.backup.lower()].id if entry.backup else None
+        session.add(row)
+    deactivated = 0
+    if deactivate_missing:
+        for email, row in existing.items():
+            if email not in rows and row.active:
+                row.active = False
+                session.add(row)
+                deactivated += 1
+    # The schedule is replaced as a whole: the file is the source of truth for it.
+    session.exec(delete(OncallOverride))
+    session.exec(delete(OncallLayer))
+    for position, layer in enumerate(doc.on_call.layers):
+        begin, _, end = (layer.between or "").partition("-")
+        session.add(OncallLayer(
+            name=layer.name, position=position, rotation_start=layer.start, shift_hours=layer.shift_hours,
+            members=[str(rows[m.lower()].id) for m in layer.members], timezone=layer.timezone,
+            restrict_days=list(layer.days), restrict_start=begin or None, restrict_end=end or None,
+        ))
+    for override in doc.on_call.overrides:
+        session.add(OncallOverride(coordinator_id=rows[override.who.lower()].id, starts_at=override.start,
+                                   ends_at=override.end, reason=override.reason))
+    summary = {"created": created, "updated": updated, "deactivated": deactivated,
+               "layers": len(doc.on_call.layers), "overrides": len(doc.on_call.overrides)}
+    session.add(AuditEvent(actor=actor, action="directory.import", detail=summary))
+    return summary
+
+
+def _hours_out(working_hours: dict) -> dict:
+    return {day: [f"{b}-{e}" for b, e in windows] for day, windows in working_hours.items()}
+
+
+def _window_out(w: dict, tz: str) -> dict:
+    from services.routing.domain.directory import zone
+
+    start = datetime.fromisoformat(w["start"]).astimezone(zone(tz))
+    end = datetime.fromisoformat(w["end"]).astimezone(zone(tz))
+    out = {"start": start.isoformat(), "end": end.isoformat()}
+    if w.get("reason"):
+        out["reason"] = w["reason"]
+    return out
+
+
+def export_directory(session: Session) -> dict:
+    """The directory as a document `import_directory` accepts (round trip)."""
+    rows = session.exec(select(Coordinator).order_by(col(Coordinator.created_at), col(Coordinator.email))).all()
+    by_id = {c.id: c for c in rows}
+    coordinators = []
+    for c in rows:
+        entry: dict = {"name": c.name, "email": c.email, "role": c.role, "specialties": list(c.specialties),
+                       "programs": list(c.programs), "languages": list(c.languages), "regions": list(c.regions),
+                       "timezone": c.timezone}
+        if c.working_hours:
+            entry["hours"] = _hours_out(c.working_hours)
+        if c.holidays:
+            entry["holidays"] = [date.fromisoformat(d) for d in c.holidays]
+        if c.out_of_office:
+            entry["out_of_office"] = [_window_out(w, c.timezone) for w in c.out_of_office]
+        entry["capacity"] = {"open": c.max_open_leads, **({"per_day": c.max_new_per_day} if c.max_new_per_day else {})}
+        entry["weight"] = c.weight
+        entry["active"] = c.active
+        if c.on_call:
+            entry["on_call"] = True
+        for label, ref in (("supervisor", c.supervisor_id), ("backup", c.backup_id)):
+            if ref in by_id:
+                entry[label] = by_id[ref].email
+        coordinators.append(entry)
+    layers = []
+    for layer in session.exec(select(OncallLayer).order_by(col(OncallLayer.position))).all():
+        out = {"name": layer.name, "start": layer.rotation_start.isoformat(), "shift_hours": layer.shift_hours,
+               "members": [by_id[UUID(m)].email for m in layer.members if UUID(m) in by_id],
+               "timezone": layer.timezone}
+        if layer.restrict_days:
+            out["days"] = list(layer.restrict_days)
+        if layer.restrict_start or layer.restrict_end:
+            out["between"] = f"{layer.restrict_start or '00:00'}-{layer.restrict_end or '24:00'}"
+        layers.append(out)
+    overrides = [{"who": by_id[o.coordinator_id].email, "start": o.starts_at.isoformat(),
+                  "end": o.ends_at.isoformat(), "reason": o.reason}
+                 for o in session.exec(select(OncallOverride).order_by(col(OncallOverride.starts_at))).all()
+                 if o.coordinator_id in by_id]
+    return {"coordinators": coordinators, "on_call": {"layers": layers, "overrides": overrides}}
+
+
+def store_ruleset(session: Session, ruleset: Ruleset, actor: str = "cli") -> Ruleset:
+    """A new version; each rule keeps its version unless its content changed."""
+    latest = session.exec(select(RoutingRuleset).order_by(col(RoutingRuleset.version).desc())
+                          .with_for_update()).first()
+    previous = Ruleset.model_validate(latest.document) if latest else None
+    version = (latest.version if latest else 0) + 1
+    stored = assign_versions(ruleset, previous, version)
+    session.add(RoutingRuleset(version=version, document=stored.model_dump(mode="json"), actor=actor))
+    session.add(AuditEvent(actor=actor, action="rules.import",
+                           detail={"version": version, "rules": {r.name: r.version for r in stored.rules}}))
+    return stored
+
+
+def export_ruleset(session: Session) -> dict:
+    return repo.current_ruleset(session).model_dump(mode="json", exclude_none=True)
