@@ -32,3 +32,50 @@ def make_email(notification_id: str = "ntf-0001", **overrides) -> OutgoingEmail:
     }
     fields.update(overrides)
     return OutgoingEmail(**fields)
+
+
+@pytest.fixture
+def sendgrid(db, monkeypatch):
+    """The sendgrid backend, configured by settings, pointed at a FakeSendGrid."""
+    from services.notify.tasks.send import reset_email_backend
+    from shared.settings import reset_settings_cache
+
+    with FakeSendGrid() as fake:
+        monkeypatch.setenv("CAREROUTE_EMAIL_BACKEND", "sendgrid")
+        monkeypatch.setenv("CAREROUTE_SENDGRID_API_KEY", fake.api_key)
+        monkeypatch.setenv("CAREROUTE_SENDGRID_HOST", fake.url)
+        monkeypatch.setenv("CAREROUTE_SENDGRID_TIMEOUT_SECONDS", "1")
+        reset_settings_cache()
+        reset_email_backend()
+        yield fake
+    reset_settings_cache()
+    reset_email_backend()
+
+
+def run_task_until_done(task, *args, limit: int = 10) -> int:
+    """Call a task directly, as a worker would run it again after each retry: the attempt count."""
+    from celery.exceptions import Retry
+
+    from services.notify.tasks.deliver import RetryLater
+
+    for attempt in range(1, limit + 1):
+        try:
+            task(*args)
+            return attempt
+        except (Retry, RetryLater):
+            continue
+    raise AssertionError("still retrying")
+
+
+def outbox_events(event_type: str | None = None) -> list[dict]:
+    """Payloads of events written to the transactional outbox (what routing will receive)."""
+    from sqlmodel import col, select
+
+    from shared.db import unit_of_work
+    from shared.models import OutboxEvent
+
+    with unit_of_work() as session:
+        query = select(OutboxEvent).order_by(col(OutboxEvent.id))
+        if event_type:
+            query = query.where(OutboxEvent.event_type == event_type)
+        return [row.payload for row in session.exec(query).all()]

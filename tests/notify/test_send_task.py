@@ -7,7 +7,6 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from celery.exceptions import Retry
 from sqlmodel import select
 
 from shared.clock import utcnow
@@ -15,28 +14,12 @@ from shared.db import unit_of_work
 from shared.events import LeadRoutedV1
 from shared.models import Assignment, Lead, LeadContact, Notification
 from tests.factories import make_coordinator
-from tests.support.fake_sendgrid import AcceptThenDrop, ClientError, FakeSendGrid, RateLimited, ServerError
+from tests.notify.conftest import run_task_until_done
+from tests.support.fake_sendgrid import AcceptThenDrop, ClientError, RateLimited, ServerError
 
 CANARY = {"name": "Zebulon Canaryfield", "phone": "+19495550199", "email": "zebulon.canary@example.com",
           "message": "Zebulon has bipolar depression and thoughts of suicide; asking about ketamine",
           "date_of_birth": "1971-03-09"}
-
-
-@pytest.fixture
-def sendgrid(db, monkeypatch):
-    from services.notify.tasks.send import reset_email_backend
-    from shared.settings import reset_settings_cache
-
-    with FakeSendGrid() as fake:
-        monkeypatch.setenv("CAREROUTE_EMAIL_BACKEND", "sendgrid")
-        monkeypatch.setenv("CAREROUTE_SENDGRID_API_KEY", fake.api_key)
-        monkeypatch.setenv("CAREROUTE_SENDGRID_HOST", fake.url)
-        monkeypatch.setenv("CAREROUTE_SENDGRID_TIMEOUT_SECONDS", "1")
-        reset_settings_cache()
-        reset_email_backend()
-        yield fake
-    reset_settings_cache()
-    reset_email_backend()
 
 
 @pytest.fixture
@@ -62,13 +45,7 @@ def notification() -> Notification:
 def run_until_done(payload, limit=10) -> int:
     from services.notify.tasks import send_notification
 
-    for attempt in range(1, limit + 1):
-        try:
-            send_notification(payload)
-            return attempt
-        except Retry:
-            continue
-    raise AssertionError("still retrying")
+    return run_task_until_done(send_notification, payload, limit=limit)
 
 
 def test_one_email_with_no_phi_and_lead_notified(sendgrid, routed_event):

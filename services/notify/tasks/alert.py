@@ -52,7 +52,8 @@ def send_alert(self, payload: dict) -> dict:
         try:
             deliver(self, notice)
         except RetryLater as exc:
-            later = exc if later is None else RetryLater(min(later.delay, exc.delay), later.unlimited or exc.unlimited)
+            later = exc if later is None else RetryLater(min(later.delay, exc.delay), later.unlimited or exc.unlimited,
+                                                          later.reason)
     log.info("alert_sent", alert=event.kind, severity=event.severity, recipients=len(notices))
     if later is not None:
         raise retry_task(self, later)

@@ -62,15 +62,18 @@ def _stale_after() -> timedelta:
 class RetryLater(Exception):
     """A retryable send failure: the caller schedules ONE task retry (see `retry_task`)."""
 
-    def __init__(self, delay: float, unlimited: bool) -> None:
-        super().__init__(delay)
+    def __init__(self, delay: float, unlimited: bool, reason: str = "retryable") -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.delay = delay
         self.unlimited = unlimited  # crisis notices keep trying
 
 
 def retry_task(task, later: RetryLater):
-    """Schedule the task's retry (Celery's Retry is raised; a direct call in tests raises it too)."""
-    return task.retry(countdown=later.delay, max_retries=None if later.unlimited else policy.MAX_RETRIES)
+    """Schedule ONE retry of the task after `later.delay` seconds. In a worker Celery raises Retry;
+    a direct call (tests) raises `later` itself, so its delay can be checked."""
+    return task.retry(exc=later, countdown=later.delay,
+                      max_retries=None if later.unlimited else policy.MAX_RETRIES)
 
 
 def deliver_or_retry(task, notice: "Notice") -> str:
@@ -158,7 +161,7 @@ def _retry(task, notice: Notice, notification_id: UUID, exc: RetryableSendError)
     delay = policy.retry_delay(exc.retry_after, retries, random.random())
     log.warning("notification_retry", notification_id=str(notification_id), kind=key.kind, reason=exc.reason,
                 ambiguous=exc.ambiguous, countdown=round(delay, 1), retries=retries)
-    raise RetryLater(delay, unlimited=crisis)
+    raise RetryLater(delay, unlimited=crisis, reason=exc.reason)
 
 
 def _fail(notification_id: UUID, reason: str, status: int | None) -> None:
