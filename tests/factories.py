@@ -52,3 +52,27 @@ def make_coordinator(**fields: Any) -> Coordinator:
         coordinator = Coordinator(**defaults)
         session.add(coordinator)
     return coordinator
+
+
+def make_classified_lead(urgency: str = "routine", conditions=("depression",), primary: str | None = "depression",
+                         veteran: bool = False, flags=(), channel: str = "web", organization: str | None = None,
+                         phone: str | None = None, email: str | None = None, language: str | None = None,
+                         created_at=None, **details: Any) -> dict:
+    """A lead already classified (no classifier run): returns its `lead.classified` payload."""
+    import secrets
+
+    from shared.clock import utcnow
+    from shared.events import LeadClassifiedV1
+    from shared.models import Classification, Lead, LeadContact
+
+    with unit_of_work() as session:
+        lead = Lead(reference=f"r-{secrets.token_hex(4)}", channel=channel, status="classified", urgency=urgency,
+                    organization=organization, language=language, created_at=created_at or utcnow())
+        session.add(lead)
+        session.flush()
+        session.add(LeadContact(lead_id=lead.id, name="Test Person", phone=phone, email=email,
+                                message="(test)", details=dict(details)))
+        session.add(Classification(lead_id=lead.id, conditions=list(conditions), primary_condition=primary,
+                                   urgency=urgency, veteran=veteran, flags=list(flags), evidence=[],
+                                   classifier_version="test"))
+    return LeadClassifiedV1(lead_id=lead.id, urgency=urgency, classifier_version="test").model_dump(mode="json")

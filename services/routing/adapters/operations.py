@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -89,7 +89,7 @@ def _find_repeat(session: Session, lead: Lead, now: datetime) -> Lead | None:
     return session.exec(
         select(Lead).where(or_(*clauses), Lead.id != lead.id, col(Lead.coordinator_id).is_not(None),
                            col(Lead.status).in_(repo.OPEN_STATUSES), col(Lead.created_at) >= now - REPEAT_WINDOW)
-        .order_by(col(Lead.created_at).desc())
+        .order_by(col(Lead.created_at))  # the thread's first open lead: every repeat links to it
     ).first()
 
 
@@ -492,6 +492,8 @@ def raise_alert(session: Session, kind: str, dedup_key: str, severity: str, *, c
 def check_coverage(session: Session, now: datetime, horizon: timedelta = timedelta(days=14)):
     _people_list, by_id = _people(session, now)
     gaps = coverage_gaps(repo.schedule(session), by_id, now, horizon)
+    for gap in gaps:  # UTC, so the dedup key does not depend on whose offset a boundary came from
+        gap.start, gap.end = gap.start.astimezone(timezone.utc), gap.end.astimezone(timezone.utc)
     open_alerts = session.exec(select(RoutingAlert).where(RoutingAlert.kind == "coverage_gap",
                                                           col(RoutingAlert.resolved_at).is_(None),
                                                           col(RoutingAlert.dedup_key).startswith("gap:"))).all()
