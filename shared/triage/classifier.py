@@ -38,6 +38,14 @@ _SELF_CLINICAL = re.compile(
 _FOR_MYSELF = re.compile(
     r"\b(?:for myself|asking for me|i'?m the patient|i am the patient|the patient is me|para m[ií] mism[oa]|es para m[ií])\b", re.I
 )
+# The writer says they have a condition themself ("I have panic disorder", "I've got OCD", "yo tengo
+# depresión"): an opening "My sister has bipolar..." then does not make the sister the patient.
+_I_HAVE = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|i am|yo)\b(?:\s+[\w,]+){0,3}?\s+(?:have|had|got|'ve got|suffer(?:ing)? from|(?:was |been |got )?diagnosed with|dx(?:'d)? with|struggl\w+ with|deal(?:ing)? with|live with|tengo|sufro de|padezco)\b",
+    re.I,
+)
+_SENT_END = re.compile(r"[.!?\n]")
+_PATIENT_REF_BEFORE = re.compile(r"\b(?:pt|patient|client|caller \(pt\)|caller is (?:the )?(?:pt|patient))\b[^.!?\n]*$", re.I)
 _DX_HEADER = re.compile(r"\b(?:diagnos[ie]s|dx|assessment|impression|diagn[oó]sticos?)\b\s*[:#-]?", re.I)
 
 
@@ -115,7 +123,13 @@ class Classifier:
         self._proxy_strong = re.compile(
             rf"\b(?:for|about|on behalf of|regarding|re:|para|por|de parte de|sobre)\s+(?:{poss}|{pron})\s+(?:\w+\s+)?({rel_core})\b"
             rf"|\b(?:calling|writing|reaching out|inquiring|asking|llamo|escribo)\s+(?:for|about|on behalf of|por|para|de parte de)\s+(?:{poss}|{pron})?\s*(?:\w+\s+)?({rel_core})\b"
-            rf"|\b(?:{poss})\s+(?:\d{{1,2}}[- ]?(?:yo|y/o|year[- ]old|años)\s+)?({rel_core})\W{{0,3}}(?:\w+\W{{0,3}}){{0,3}}?(?:is|has|was diagnosed|needs|suffers|struggles|tiene|est[aá]|necesita|sufre|has been|attempted|tried|won't|refuses|wants|keeps|says|said|told|can't|doesn't|just|recently|'s (?:been|having|struggling|not|always|really|very|so)|is a|was|lleva|ha estado|intent[oó])\b",
+            ,
+            re.I,
+        )
+        # "my son has ...", "my wife is ...": weaker, dropped when the writer names a condition of
+        # their own ("My sister has bipolar ... I have panic disorder").
+        self._proxy_possessive = re.compile(
+            rf"\b(?:{poss})\s+(?:\d{{1,2}}[- ]?(?:yo|y/o|year[- ]old|años)\s+)?({rel_core})\W{{0,3}}(?:\w+\W{{0,3}}){{0,3}}?(?:is|has|was diagnosed|needs|suffers|struggles|tiene|est[aá]|necesita|sufre|has been|attempted|tried|won't|refuses|wants|keeps|says|said|told|can't|doesn't|just|recently|'s (?:been|having|struggling|not|always|really|very|so)|is a|was|lleva|ha estado|intent[oó])\b",
             re.I,
         )
         self._proxy_opening = re.compile(
@@ -129,9 +143,16 @@ class Classifier:
             rf"|\b({rel_core})\s+(?:calling|called|calls|is calling|llama|llam[oó])\b"
             rf"|\b(?:i'm|i am|as|soy)\s+(?:his|her|their|the|su)\s+({rel_core})\b"
             rf"|\b(?:pt'?s|patient'?s)\s+({rel_core})\s+(?:reports|states|says|said|called|calling|is calling|on the line|on line|worried)\b"
-            rf"|\b({rel_core})\s+of\s+(?:the\s+)?(?:pt|patient)\b",
+            rf"|\b({rel_core})\s+of\s+(?:the\s+)?(?:pt|patient)\b"
+            rf"|\b(?:per|according to|informant:?)\s+(?:the\s+|pt'?s\s+|patient'?s\s+|his\s+|her\s+)?({rel_core})\b",
             re.I,
         )
+        cond_patterns = [p for t in self.rules.targets if t.group == "COND" for p in t.patterns]
+        self._cond_rx = re.compile("|".join(f"(?:{p})" for p in cond_patterns), re.I) if cond_patterns else None
+        self._primary_words = {
+            cond: re.compile(r"\b(?:" + "|".join(words) + r")\b", re.I)
+            for cond, words in (self.rules.docs.get("conditions", {}).get("primary_words") or {}).items() if words
+        }
         lang = self.rules.docs.get("language", {})
         self._spanish_words = {w.lower() for w in lang.get("spanish_words", [])}
         self._spanish_min = int(lang.get("min_words", 2))
@@ -183,7 +204,10 @@ class Classifier:
     def _subject(self, text: str) -> Subject:
         patient_rels: set[str] = set()
         writer_rels: set[str] = set()
-        for rx in (self._proxy_strong, self._proxy_opening):
+        openers = [self._proxy_strong]
+        if not self._writer_has_condition(text):
+            openers += [self._proxy_possessive, self._proxy_opening]
+        for rx in openers:
             for m in rx.finditer(text):
                 word = next(g for g in m.groups() if g)
                 patient_rels.add(_norm_rel(word))
@@ -194,6 +218,16 @@ class Classifier:
         if _FOR_MYSELF.search(text):
             patient_rels = set()
         return Subject(proxy=bool(patient_rels), patient_rels=patient_rels, writer_rels=writer_rels)
+
+    def _writer_has_condition(self, text: str) -> bool:
+        if self._cond_rx is None:
+            return False
+        for m in _I_HAVE.finditer(text):
+            tail = text[m.end():m.end() + 50]
+            stop = _SENT_END.search(tail)
+            if self._cond_rx.search(tail[:stop.start()] if stop else tail):
+                return True
+        return False
 
     # ------------------------------------------------------------------ mentions
     def _mentions(self, doc, ref: date, subject: Subject) -> list[Mention]:
@@ -375,14 +409,34 @@ class Classifier:
                 choice, rule = icd_first, "primary.first_icd10_code"
         else:
             for cue in _PRIMARY_CUE.finditer(text):
+                # "GAD and some depression, mostly the anxiety": what follows the cue in the same
+                # sentence wins; only if nothing follows, the nearest mention before it.
+                tail = text[cue.end():cue.end() + 60]
+                stop = _SENT_END.search(tail)
+                tail_end = cue.end() + (stop.start() if stop else len(tail))
+                ahead = None
+                for m in mentions:
+                    if m.group != "COND" or not (cue.end() <= m.start < tail_end):
+                        continue
+                    value = "bipolar_depression" if m.value == "depression" and "bipolar_depression" in conditions else m.value
+                    if value in conditions and (ahead is None or m.start < ahead[0]):
+                        ahead = (m.start, value)
+                for cond, rx in self._primary_words.items():
+                    value = "bipolar_depression" if cond == "depression" and "bipolar_depression" in conditions else cond
+                    hit = rx.search(text, cue.end(), tail_end)
+                    if hit and value in conditions and (ahead is None or hit.start() < ahead[0]):
+                        ahead = (hit.start(), value)
+                if ahead:
+                    choice, rule = ahead[1], "primary.main_concern_cue"
+                    break
                 best = None
                 for m in mentions:
-                    if m.group != "COND":
+                    if m.group != "COND" or m.end > cue.start():
                         continue
                     value = "bipolar_depression" if m.value == "depression" and "bipolar_depression" in conditions else m.value
                     if value not in conditions:
                         continue
-                    dist = m.start - cue.end() if m.start >= cue.end() else (cue.start() - m.end) * 1.5
+                    dist = cue.start() - m.end
                     if dist <= 80 and (best is None or dist < best[0]):
                         best = (dist, value)
                 if best:
@@ -540,9 +594,10 @@ class Classifier:
             if m.value == "dependent":
                 dependent = m
                 continue
-            if not subject.proxy and re.search(r"\b(?:he|she|he's|she's|he is|she is|his|her|they're)\s+(?:\w+\s+)?$",
-                                                text[max(0, m.start - 20):m.start], re.I):
-                continue  # "(she's active duty)": someone else's service
+            if (not subject.proxy and re.search(r"\b(?:he|she|he's|she's|he is|she is|his|her|they're)\s+(?:\w+\s+)?$",
+                                                 text[max(0, m.start - 20):m.start], re.I)
+                    and not _PATIENT_REF_BEFORE.search(text[max(0, m.start - 80):m.start])):
+                continue  # "(she's active duty)": someone else's service; "pt states he is a vet" is the patient's
             if re.search(r"tri-?care", m.text, re.I):
                 before = text[max(0, m.start - 25):m.start].lower()
                 if subject.proxy and re.search(r"\b(?:my|our|mi)\s+$", before):

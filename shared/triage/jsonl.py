@@ -55,5 +55,7 @@ def classify_jsonl(lines: Iterable[str], out: TextIO) -> int:
             row = {"id": None, "error": f"invalid JSON at column {exc.colno}"}
         except (ValueError, TypeError) as exc:
             row = {"id": record_id, "error": str(exc)}
+        # Every row records the rules that produced it (error rows too: the same rules rejected it).
+        row["classifier_version"] = classifier.version
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return count

@@ -114,7 +114,9 @@ def test_classify_jsonl_writes_results_and_errors_without_text():
     assert [r["id"] for r in rows] == ["a", "b", "c", "d", None]
     assert rows[0]["urgency"] == "crisis"
     assert rows[1]["urgency"] == "urgent" and rows[2]["urgency"] == "urgent"
-    assert set(rows[0]) == {"id", "conditions", "primary_condition", "urgency", "veteran", "flags", "evidence"}
+    assert set(rows[0]) == {"id", "conditions", "primary_condition", "urgency", "veteran", "flags", "evidence",
+                            "classifier_version"}
+    assert all(r["classifier_version"] == CLASSIFIER_VERSION for r in rows)
     assert "error" in rows[3] and "error" in rows[4]
     assert "SECRET" not in out.getvalue()
 
