@@ -271,7 +271,9 @@ def apply_delivery_events(session: Session, events: Iterable[webhook.DeliveryEve
     """Store each new event and fold it into its notification's status (forward only). Returns the
     notifications that entered a failure in this batch, with the event that did it."""
     outcome = WebhookOutcome(failures=[])
-    for event in events:
+    # Lock rows in one global order so concurrent batches cannot deadlock; the forward-only status
+    # makes the order of events irrelevant to the result.
+    for event in sorted(events, key=lambda e: e.notification_id):
         try:
             notification_id = UUID(event.notification_id)
         except ValueError:
