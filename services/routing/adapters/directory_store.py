@@ -15,7 +15,8 @@ from services.routing.domain.documents import DirectoryDoc, window_bounds
 from services.routing.domain.rules import Ruleset, assign_versions
 
 
-def import_directory(session: Session, doc: DirectoryDoc, actor: str = "cli", deactivate_missing: bool = False) -> dict:
+def import_directory(session: Session, doc: DirectoryDoc, actor: str = "cli", deactivate_missing: bool = False,
+                     replace_schedule: bool = True) -> dict:
     existing = {c.email.lower(): c for c in session.exec(select(Coordinator)).all()}
     created = updated = 0
     rows: dict[str, Coordinator] = {}
@@ -51,8 +52,9 @@ def import_directory(session: Session, doc: DirectoryDoc, actor: str = "cli", de
     session.flush()
     for entry in doc.coordinators:
         row = rows[entry.email.lower()]
-        row.supervisor_id = rows[entry.supervisor.lower()].id if entry.supervisor else None
-        row.backup_id = rows[entry.backup.lower()].id if entry.backup else None
+        known = {**existing, **rows}
+        row.supervisor_id = known[entry.supervisor.lower()].id if entry.supervisor else None
+        row.backup_id = known[entry.backup.lower()].id if entry.backup else None
         session.add(row)
     deactivated = 0
     if deactivate_missing:
@@ -61,6 +63,10 @@ def import_directory(session: Session, doc: DirectoryDoc, actor: str = "cli", de
                 row.active = False
                 session.add(row)
                 deactivated += 1
+    if not replace_schedule:
+        summary = {"created": created, "updated": updated, "deactivated": deactivated}
+        session.add(AuditEvent(actor=actor, action="directory.import", detail=summary))
+        return summary
     # The schedule is replaced as a whole: the file is the source of truth for it.
     session.exec(delete(OncallOverride))
     session.exec(delete(OncallLayer))
