@@ -191,7 +191,6 @@ def test_one_supervisor_rate_limited_does_not_block_or_duplicate_the_others(send
 
 def test_daily_digest_lists_open_leads_once_a_day_and_skips_empty_ones(sendgrid, dana):
     from services.notify.tasks import send_digest
-    from services.notify.tasks.digest import due_digests
 
     idle = make_coordinator(name="Idle Coordinator", email="idle@clinic.example")
     first, _ = make_lead(dana, urgency="urgent")

@@ -198,7 +198,7 @@ def mark_lead_notified(session: Session, lead_id: UUID | None) -> None:
 
 def alert_recipients(session: Session) -> list[Coordinator]:
     """Active supervisors; with none (or before coordinators had roles), the on-call coordinators."""
-    active = list(session.exec(select(Coordinator).where(Coordinator.active == True)).all())  # noqa: E712
+    active = list(session.exec(select(Coordinator).where(Coordinator.active == True)).all())
     supervisors = [c for c in active if _is_supervisor(c)]
     if supervisors:
         return supervisors

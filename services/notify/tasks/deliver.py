@@ -76,7 +76,7 @@ def retry_task(task, later: RetryLater):
                       max_retries=None if later.unlimited else policy.MAX_RETRIES)
 
 
-def deliver_or_retry(task, notice: "Notice") -> str:
+def deliver_or_retry(task, notice: Notice) -> str:
     try:
         return deliver(task, notice)
     except RetryLater as later:

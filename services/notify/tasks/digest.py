@@ -11,13 +11,14 @@ from datetime import date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlmodel import select
+
 from shared.celery import celery_app
 from shared.clock import utcnow
 from shared.db import unit_of_work
 from shared.links import lead_link
 from shared.logging import get_logger
 from shared.models import Coordinator
-from sqlmodel import select
 from shared.settings import get_settings
 from shared.tasks import NOTIFY_QUEUE, SEND_DAILY_DIGESTS, SEND_DIGEST
 
@@ -43,7 +44,7 @@ def due_digests(now: datetime | None = None) -> list[tuple[UUID, str]]:
     now = now or utcnow()
     hour = get_settings().notify_digest_hour
     with unit_of_work() as session:
-        people = session.exec(select(Coordinator).where(Coordinator.active == True)).all()  # noqa: E712
+        people = session.exec(select(Coordinator).where(Coordinator.active == True)).all()
         due = []
         for person in people:
             local = local_now(person, now)

@@ -23,7 +23,7 @@ from services.notify.domain import policy
 from services.notify.domain.compose import NotificationView
 from services.notify.tasks.deliver import Notice, deliver_or_retry, reset_email_backend
 
-__all__ = ["send_notification", "reset_email_backend"]
+__all__ = ["reset_email_backend", "send_notification"]
 log = get_logger(__name__)
 
 TASK_OPTIONS = dict(
