@@ -184,9 +184,10 @@ def classify(
 
 
 # Routing's commands: directory / rules / oncall import-export and checks, and the simulator.
-from services.routing.cli import directory_app, oncall_app, rules_app, simulate  # noqa: E402
+from services.routing.cli import directory_app, leads_app, oncall_app, rules_app, simulate  # noqa: E402
 
 app.add_typer(directory_app, name="directory")
+app.add_typer(leads_app, name="leads")
 app.add_typer(rules_app, name="rules")
 app.add_typer(oncall_app, name="oncall")
 app.command("simulate")(simulate)

@@ -5,6 +5,7 @@
     careroute rules import rules.yaml | careroute rules export
     careroute oncall coverage [--days 14]
     careroute simulate --directory clinic.yaml --rules rules.yaml --leads day.jsonl [--json]
+    careroute leads export --days 30 > month.jsonl     (last month, to replay against new rules)
 
 Validation errors are printed one per line as `file:line: field: message` and exit with status 2.
 """
@@ -22,6 +23,7 @@ import yaml
 directory_app = typer.Typer(no_args_is_help=True, help="Import and export the coordinator directory (YAML).")
 rules_app = typer.Typer(no_args_is_help=True, help="Import and export the routing rules (YAML).")
 oncall_app = typer.Typer(no_args_is_help=True, help="The on-call schedule.")
+leads_app = typer.Typer(no_args_is_help=True, help="Export past leads for `careroute simulate`.")
 
 
 def _setup() -> None:
@@ -163,3 +165,26 @@ def simulate(
         sys.stdout.write("\n")
     else:
         typer.echo(format_report(report), nl=False)
+
+
+@leads_app.command("export")
+def leads_export(days: int = typer.Option(30, min=1, max=366),
+                 output: Optional[Path] = typer.Option(None, "--output", "-o")) -> None:
+    """Write the last DAYS of leads as JSON Lines for `careroute simulate` (no PHI: codes, times and
+    opaque contact keys)."""
+    from datetime import timedelta
+
+    from shared.clock import utcnow
+    from shared.db import unit_of_work
+
+    from services.routing.adapters.directory_store import export_leads_for_replay
+
+    _setup()
+    with unit_of_work() as session:
+        rows = export_leads_for_replay(session, utcnow() - timedelta(days=days))
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"{len(rows)} leads written to {output}")
+    else:
+        typer.echo(text, nl=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -11,6 +13,15 @@ from shared.db import unit_of_work
 from shared.models import Coordinator, CoordinatorKey, OncallLayer, RoutingRuleset
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _logging_outside_the_runner():
+    """The CLI configures logging inside CliRunner, bound to its (later closed) stderr: rebind after."""
+    yield
+    from shared.logging import configure_logging
+
+    configure_logging("test", force=True)
 
 
 def cli(*args):
@@ -90,3 +101,23 @@ def test_directory_and_rules_round_trip_and_seed_demo(db, demo_dir, tmp_path):
     rules = cli("rules", "import", str(demo_dir / "rules.yaml"))
     assert rules.exit_code == 0 and "rules version 2" in rules.output and "default v1" in rules.output
     assert "crisis-on-call" in cli("rules", "export").output
+
+
+def test_past_leads_export_replays_in_the_simulator(db, demo_dir, tmp_path):
+    from services.routing.tasks.route import route_once
+    from tests.factories import make_classified_lead, make_coordinator
+
+    make_coordinator(name="Sam Ortiz", email="sam@clinic.example")
+    for urgency in ("routine", "crisis"):
+        route_once(make_classified_lead(urgency=urgency, phone="+19495550100", email="ana@example.com"))
+    month = tmp_path / "month.jsonl"
+    result = cli("leads", "export", "--days", "30", "--output", str(month))
+    assert result.exit_code == 0 and "2 leads written" in result.output
+    text = month.read_text()
+    assert "ana@example.com" not in text and "9495550100" not in text  # opaque keys only
+    lines = [json.loads(line) for line in text.splitlines()]
+    # The repeat contact (crisis) raised the first lead's urgency: both replay as crisis.
+    assert [line["urgency"] for line in lines] == ["crisis", "crisis"]
+    assert lines[0]["contact"] == lines[1]["contact"]
+    replay = cli("simulate", "--directory", str(demo_dir / "clinic.yaml"), "--leads", str(month))
+    assert replay.exit_code == 0 and "Simulated 2 leads" in replay.output

@@ -157,3 +157,29 @@ def store_ruleset(session: Session, ruleset: Ruleset, actor: str = "cli") -> Rul
 
 def export_ruleset(session: Session) -> dict:
     return repo.current_ruleset(session).model_dump(mode="json", exclude_none=True)
+
+
+def export_leads_for_replay(session: Session, since: datetime) -> list[dict]:
+    """Leads since `since` as `careroute simulate` lines: routing facts, timings and opaque contact
+    keys only (the HMAC prefix), never a name, contact detail or message."""
+    from shared.models import Assignment, Classification, Lead
+
+    leads = session.exec(select(Lead).where(col(Lead.created_at) >= since).order_by(col(Lead.created_at))).all()
+    out = []
+    for lead in leads:
+        c = session.exec(select(Classification).where(Classification.lead_id == lead.id)).first()
+        first = session.exec(select(Assignment).where(Assignment.lead_id == lead.id)
+                             .order_by(col(Assignment.step))).first()
+        ack = None
+        if first is not None and lead.acknowledged_at is not None:
+            ack = round(max((lead.acknowledged_at - first.created_at).total_seconds(), 0) / 60, 1)
+        flags = list(c.flags) if c else []
+        key = lead.phone_hash or lead.email_hash
+        out.append({
+            "id": lead.reference, "at": lead.created_at.isoformat(), "urgency": lead.urgency or "urgent",
+            "conditions": list(c.conditions) if c else [], "primary": c.primary_condition if c else None,
+            "veteran": bool(c and c.veteran), "language": "es" if "spanish_language" in flags else lead.language,
+            "flags": flags, "channel": lead.channel, "organization": lead.organization, "region": lead.region,
+            "contact": key[:16] if key else None, "ack_after_minutes": ack,
+        })
+    return out

@@ -421,10 +421,15 @@ def _count_timeout(session: Session, lead: Lead, now: datetime) -> None:
 
 
 def fire_deadline(session: Session, deadline_id: UUID, now: datetime) -> str:
+    # Lock order everywhere: lead, then coordinators / deadlines (so the sweeper and an
+    # acknowledgement of the same lead never wait on each other in a cycle).
+    lead_id = session.exec(select(SlaDeadline.lead_id).where(SlaDeadline.id == deadline_id)).first()
+    if lead_id is None:
+        return "gone"
+    lead = repo.lock_lead(session, lead_id)
     deadline = session.exec(select(SlaDeadline).where(SlaDeadline.id == deadline_id).with_for_update()).first()
     if deadline is None or deadline.status != "pending":
         return "gone"
-    lead = repo.lock_lead(session, deadline.lead_id)
     deadline.status = "fired"
     deadline.fired_at = now
     session.add(deadline)
