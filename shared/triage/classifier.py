@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
+from .prefilter import may_match, prefilter_for
 from .rules import RuleSet, default_rules
 from .timeref import days_ago
 from .types import CONDITIONS, URGENCY_RANK, TriageInput, TriageResult
@@ -110,7 +111,7 @@ class Classifier:
         from .nlp import PLAIN_GROUPS
 
         self._plain = [
-            (t.group, t.id, t.value, re.compile("|".join(f"(?:{p})" for p in t.patterns), re.I))
+            (t.group, t.id, t.value, re.compile("|".join(f"(?:{p})" for p in t.patterns), re.I), prefilter_for(t.patterns))
             for t in self.rules.targets
             if t.group in PLAIN_GROUPS
         ]
@@ -231,10 +232,11 @@ class Classifier:
 
     # ------------------------------------------------------------------ mentions
     def _mentions(self, doc, ref: date, subject: Subject) -> list[Mention]:
+        sents = list(doc.sents)  # doc.sents is recomputed on every access
         sent_of = {}
-        for i, sent in enumerate(doc.sents):
-            for tok in sent:
-                sent_of[tok.i] = i
+        for i, sent in enumerate(sents):
+            for k in range(sent.start, sent.end):
+                sent_of[k] = i
         out: list[Mention] = []
         for span in doc.spans.get("medspacy_spans", []):
             group, _, rule_id = span.label_.partition(":")
@@ -284,8 +286,11 @@ class Classifier:
             out.append(m)
         # Within a group, a span inside a longer span is the same mention ("suicide" in
         # "suicide attempt"): keep the longer one.
-        sent_starts = [(sent.start_char, i) for i, sent in enumerate(doc.sents)]
-        for group, rule_id, value, rx in self._plain:
+        sent_starts = [(sent.start_char, i) for i, sent in enumerate(sents)]
+        low = doc.text.lower()
+        for group, rule_id, value, rx, literals in self._plain:
+            if not may_match(literals, low):
+                continue
             for hit in rx.finditer(doc.text):
                 idx = 0
                 for start_char, i in sent_starts:

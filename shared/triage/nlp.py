@@ -12,6 +12,7 @@ import warnings
 
 from loguru import logger as _loguru
 
+from .prefilter import prefilter_for
 from .rules import RuleSet
 
 _loguru.disable("PyRuSH")
@@ -29,14 +30,16 @@ class _TargetMatcher:
     """Puts every regex match into doc.spans["medspacy_spans"] (labels "GROUP:rule_id")."""
 
     def __init__(self):
-        self.rules: list[tuple[str, re.Pattern]] = []
+        # (label, one alternation of the rule's patterns, literals one of which it needs or None)
+        self.rules: list[tuple[str, re.Pattern, tuple[str, ...] | None]] = []
 
     def __call__(self, doc):
-        from spacy.tokens import Span
-
         text = doc.text
+        low = text.lower()
         spans = []
-        for label, rx in self.rules:
+        for label, rx, literals in self.rules:
+            if literals is not None and not any(lit in low for lit in literals):
+                continue  # none of the words the rule needs is in the text: it cannot match
             for hit in rx.finditer(text):
                 if hit.end() <= hit.start():
                     continue
@@ -81,7 +84,8 @@ def build_pipeline(rules: RuleSet):
     punct = sorted(set(Sentencizer.default_punct_chars) | set(_EXTRA_SENT_CHARS))
     nlp.add_pipe("sentencizer", first=True, config={"punct_chars": punct})
 
-    # Target matching: one compiled regex per rule entry, run once over doc.text. medspaCy's
+    # Target matching: one compiled regex per rule entry, skipped when none of the literal words it
+    # needs is in the lowercased text (prefilter.py), run once over doc.text. medspaCy's
     # TargetMatcher re-builds doc.text_with_ws for every regex pattern (hundreds per document),
     # which made it ~10x slower; the spans it produces for ConText are the same.
     compiled = []
@@ -90,7 +94,8 @@ def build_pipeline(rules: RuleSet):
             continue
         for pattern in spec.patterns:
             re.compile(pattern)  # fail fast on a bad clinician edit, naming the rule only
-        compiled.append((f"{spec.group}:{spec.id}", re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE)))
+        compiled.append((f"{spec.group}:{spec.id}", re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE),
+                         prefilter_for(spec.patterns)))
     nlp.remove_pipe("medspacy_target_matcher")
     nlp.add_pipe("careroute_triage_targets", before="medspacy_context", config={})
     nlp.get_pipe("careroute_triage_targets").rules = compiled
