@@ -238,6 +238,7 @@ class Classifier:
             for k in range(sent.start, sent.end):
                 sent_of[k] = i
         out: list[Mention] = []
+        targets = sorted(doc.spans.get("medspacy_spans", []), key=lambda t: t.start)
         for span in doc.spans.get("medspacy_spans", []):
             group, _, rule_id = span.label_.partition(":")
             if group == "NOOP":
@@ -260,6 +261,8 @@ class Classifier:
                         continue
                     m.family = True
                 elif cat == "NEGATED_EXISTENCE":
+                    if self._negation_list_ended(doc, e, span, group, targets):
+                        continue
                     m.negated = True
                 elif cat == "HYPOTHETICAL":
                     m.hypothetical = True
@@ -306,6 +309,21 @@ class Classifier:
                 continue
             kept.append(m)
         return kept
+
+    @staticmethod
+    def _negation_list_ended(doc, mod_end: int, span, group: str, targets) -> bool:
+        """A negation reaches across a comma only through a list of the same kind of finding.
+
+        "denies SI, HI or self-harm" and "no depression, anxiety" negate every item; in "denies
+        SI/HI, USMC vet, PTSD from OIF" the list of risks ends before the veteran status, and in
+        "la depresión no me deja, ya probé 3 antidepresivos" the "no" belongs to its own clause.
+        """
+        if "," not in doc[mod_end:span.start].text:
+            return False
+        first = next((t for t in targets if t.start >= mod_end), span)
+        if "," in doc[mod_end:first.start].text:
+            return True  # the negation governs a clause of its own, not a list of findings
+        return first.label_.partition(":")[0] != group
 
     def _is_other_person(self, doc, s: int, e: int, span, mtext: str, subject: Subject) -> bool:
         """A FAMILY modifier only means "someone else's" when its relative is not the patient."""

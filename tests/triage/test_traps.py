@@ -173,3 +173,21 @@ def test_vendor_message_sets_no_treatment_flags():
     result = run("We are a distributor of infusion pumps and would love to partner with your ketamine clinic.")
     assert result.flags == []
     assert result.conditions == []
+
+
+def test_a_denied_risk_list_does_not_negate_the_findings_after_it():
+    result = run("pt denies SI/HI, USMC vet, PTSD from OIF, asking about Spravato", "phone")
+    assert result.urgency == "routine"
+    assert result.conditions == ["ptsd"] and result.veteran is True
+
+
+def test_a_negated_list_of_the_same_kind_negates_every_item():
+    result = run("No depression, anxiety or PTSD. I have chronic back pain.")
+    assert result.conditions == ["chronic_pain"]
+    result = run("Denies SI, HI or self-harm. MDD, recurrent.", "phone")
+    assert result.urgency == "routine" and result.conditions == ["depression"]
+
+
+def test_a_negation_in_its_own_clause_stops_at_the_comma():
+    result = run("la depresión no me deja, ya probé 3 antidepresivos y ninguno funcionó")
+    assert "treatment_resistant" in result.flags and result.conditions == ["depression"]
