@@ -7,7 +7,9 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from shared.screeners import ScreenerScores
 
 from services.intake.domain import normalize
 
@@ -72,25 +74,6 @@ class PhoneInquiryIn(_ReachableMixin):
     how_heard: Line | None = None
 
 
-class CssrsIn(_Strict):
-    wish_dead: StrictBool | None = None
-    active_thoughts: StrictBool | None = None
-    method: StrictBool | None = None
-    intent: StrictBool | None = None
-    plan: StrictBool | None = None
-    behavior_3_months: StrictBool | None = None
-    positive: StrictBool | None = None
-
-
-class ScreenersIn(_Strict):
-    phq9_total: Annotated[StrictInt, Field(ge=0, le=27)] | None = None
-    phq9_item9: Annotated[StrictInt, Field(ge=0, le=3)] | None = None
-    gad7_total: Annotated[StrictInt, Field(ge=0, le=21)] | None = None
-    pcl5_total: Annotated[StrictInt, Field(ge=0, le=80)] | None = None
-    ybocs_total: Annotated[StrictInt, Field(ge=0, le=40)] | None = None
-    cssrs: CssrsIn | None = None
-
-
 class DiagnosisIn(_Strict):
     code: Annotated[str, Field(pattern=r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$", max_length=8)]
     description: ShortLine | None = None
@@ -120,7 +103,7 @@ class ReferralIn(_Strict):
     patient: PatientIn
     reason: Message
     diagnoses: Annotated[list[DiagnosisIn], Field(max_length=20)] = []
-    screeners: ScreenersIn | None = None
+    screeners: ScreenerScores | None = None
     requested_treatment: Literal["spravato", "ketamine_infusion", "either", "unsure"] | None = None
     requested_urgency: Literal["routine", "urgent", "expedited"] | None = None
     va_community_care: StrictBool | None = None

@@ -9,32 +9,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import ConfigDict, Field, StrictBool
 
+from shared.screeners import ScreenerScores
 from shared.triage import TriageInput
 
 
-class _Cssrs(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    wish_dead: StrictBool | None = None
-    active_thoughts: StrictBool | None = None
-    method: StrictBool | None = None
-    intent: StrictBool | None = None
-    plan: StrictBool | None = None
-    behavior_3_months: StrictBool | None = None
-    positive: StrictBool | None = None
-
-
-class StructuredFields(BaseModel):
+class StructuredFields(ScreenerScores):
     model_config = ConfigDict(extra="ignore")  # other details (referrer, writing_for) are not triage input
 
     icd10_codes: list[str] = Field(default_factory=list, max_length=20)
-    phq9_total: StrictInt | None = Field(None, ge=0, le=27)
-    phq9_item9: StrictInt | None = Field(None, ge=0, le=3)
-    gad7_total: StrictInt | None = Field(None, ge=0, le=21)
-    pcl5_total: StrictInt | None = Field(None, ge=0, le=80)
-    ybocs_total: StrictInt | None = Field(None, ge=0, le=40)
-    cssrs: _Cssrs | None = None
     provider_urgency: Literal["routine", "urgent", "expedited"] | None = None
     date_of_birth: date | None = None
     veteran: StrictBool | None = None
