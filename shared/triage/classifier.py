@@ -46,6 +46,11 @@ _I_HAVE = re.compile(
     re.I,
 )
 _SENT_END = re.compile(r"[.!?\n]")
+_SELF_KILL_PLAN = re.compile(
+    r"\b(?:kill|shoot|hang|drown|overdos\w*|od|end)\b.{0,20}\b(?:myself|himself|herself|themsel(?:f|ves)|(?:my|his|her|their) (?:own )?life)\b"
+    r"|\b(?:to|plan to|planning to|going to|gonna) (?:overdose|od)\b|\bmatarme|\bmatarse|\bsuicidarme|\bsuicidarse",
+    re.I,
+)
 _PATIENT_REF_BEFORE = re.compile(r"\b(?:pt|patient|client|caller \(pt\)|caller is (?:the )?(?:pt|patient))\b[^.!?\n]*$", re.I)
 _DX_HEADER = re.compile(r"\b(?:diagnos[ie]s|dx|assessment|impression|diagn[oó]sticos?)\b\s*[:#-]?", re.I)
 
@@ -124,6 +129,8 @@ class Classifier:
         self._proxy_strong = re.compile(
             rf"\b(?:for|about|on behalf of|regarding|re:|para|por|de parte de|sobre)\s+(?:{poss}|{pron})\s+(?:\w+\s+)?({rel_core})\b"
             rf"|\b(?:calling|writing|reaching out|inquiring|asking|llamo|escribo)\s+(?:for|about|on behalf of|por|para|de parte de)\s+(?:{poss}|{pron})?\s*(?:\w+\s+)?({rel_core})\b"
+            # call-note shorthand without a possessive: "mom calling re: daughter, 14F"
+            rf"|\b(?:re:|regarding)\s*(?:pt'?s\s+|patient'?s\s+)?({rel_core})\b"
             ,
             re.I,
         )
@@ -318,7 +325,10 @@ class Classifier:
         SI/HI, USMC vet, PTSD from OIF" the list of risks ends before the veteran status, and in
         "la depresión no me deja, ya probé 3 antidepresivos" the "no" belongs to its own clause.
         """
-        if "," not in doc[mod_end:span.start].text:
+        between = doc[mod_end:span.start].text
+        if ";" in between:
+            return True  # a semicolon closes the clause: "denies current SI; aborted attempt 3 wks ago"
+        if "," not in between:
             return False
         first = next((t for t in targets if t.start >= mod_end), span)
         if "," in doc[mod_end:first.start].text:
@@ -538,7 +548,9 @@ class Classifier:
 
         si_current = s_si
         for m in risk:
-            if m.value == "si" and affirmed(m) is None and current(m, w.get("suicidal_current_days", 30)):
+            # A plan that itself names killing oneself ("going to shoot himself") is a suicidal thought.
+            is_si = m.value == "si" or (m.value == "plan" and _SELF_KILL_PLAN.search(m.text) is not None)
+            if is_si and affirmed(m) is None and current(m, w.get("suicidal_current_days", 30)):
                 si_current = True
 
         for m in risk:
