@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
-from .prefilter import may_match, prefilter_for
+from .prefilter import SelectiveRegex, literal_probe
 from .rules import RuleSet, default_rules
 from .timeref import days_ago
 from .types import CONDITIONS, URGENCY_RANK, TriageInput, TriageResult
@@ -116,7 +116,7 @@ class Classifier:
         from .nlp import PLAIN_GROUPS
 
         self._plain = [
-            (t.group, t.id, t.value, re.compile("|".join(f"(?:{p})" for p in t.patterns), re.I), prefilter_for(t.patterns))
+            (t.group, t.id, t.value, SelectiveRegex(t.patterns))
             for t in self.rules.targets
             if t.group in PLAIN_GROUPS
         ]
@@ -184,7 +184,7 @@ class Classifier:
         admin_kind = self._admin_kind(mentions, channel)
         urgency = self._urgency(mentions, structured, channel, conditions, evidence, text)
         if admin_kind and URGENCY_RANK[urgency] == 0:
-            for c in list(conditions):
+            for c in sorted(conditions):  # stable evidence order
                 evidence.append({"label": f"condition_dropped:{c}", "source": "rule", "rule": f"admin.{admin_kind}",
                                  "note": "administrative message: no conditions"})
             conditions.clear()
@@ -297,9 +297,10 @@ class Classifier:
         # Within a group, a span inside a longer span is the same mention ("suicide" in
         # "suicide attempt"): keep the longer one.
         sent_starts = [(sent.start_char, i) for i, sent in enumerate(sents)]
-        low = doc.text.lower()
-        for group, rule_id, value, rx, literals in self._plain:
-            if not may_match(literals, low):
+        present = doc.user_data.get("triage_literal_probe") or literal_probe(doc.text.lower())
+        for group, rule_id, value, srx in self._plain:
+            rx = srx.regex_for(present)
+            if rx is None:
                 continue
             for hit in rx.finditer(doc.text):
                 idx = 0

@@ -12,7 +12,7 @@ import warnings
 
 from loguru import logger as _loguru
 
-from .prefilter import prefilter_for
+from .prefilter import SelectiveRegex, literal_probe
 from .rules import RuleSet
 
 _loguru.disable("PyRuSH")
@@ -30,16 +30,18 @@ class _TargetMatcher:
     """Puts every regex match into doc.spans["medspacy_spans"] (labels "GROUP:rule_id")."""
 
     def __init__(self):
-        # (label, one alternation of the rule's patterns, literals one of which it needs or None)
-        self.rules: list[tuple[str, re.Pattern, tuple[str, ...] | None]] = []
+        # (label, the rule's patterns as one alternation, reduced per text to those that can match)
+        self.rules: list[tuple[str, SelectiveRegex]] = []
 
     def __call__(self, doc):
         text = doc.text
-        low = text.lower()
+        present = literal_probe(text.lower())
+        doc.user_data["triage_literal_probe"] = present  # reused by the classifier's plain groups
         spans = []
-        for label, rx, literals in self.rules:
-            if literals is not None and not any(lit in low for lit in literals):
-                continue  # none of the words the rule needs is in the text: it cannot match
+        for label, srx in self.rules:
+            rx = srx.regex_for(present)
+            if rx is None:
+                continue  # no pattern of the rule can match: none of the words it needs is here
             for hit in rx.finditer(text):
                 if hit.end() <= hit.start():
                     continue
@@ -94,8 +96,7 @@ def build_pipeline(rules: RuleSet):
             continue
         for pattern in spec.patterns:
             re.compile(pattern)  # fail fast on a bad clinician edit, naming the rule only
-        compiled.append((f"{spec.group}:{spec.id}", re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE),
-                         prefilter_for(spec.patterns)))
+        compiled.append((f"{spec.group}:{spec.id}", SelectiveRegex(spec.patterns)))
     nlp.remove_pipe("medspacy_target_matcher")
     nlp.add_pipe("careroute_triage_targets", before="medspacy_context", config={})
     nlp.get_pipe("careroute_triage_targets").rules = compiled

@@ -111,3 +111,57 @@ def may_match(prefilter: tuple[str, ...] | None, low: str) -> bool:
         if lit in low:
             return True
     return False
+
+
+class SelectiveRegex:
+    """A rule's alternation of patterns, run with only the patterns that can match the text.
+
+    Each pattern keeps its own literal pre-filter. A pattern none of whose required literals is in
+    the lowercased text cannot match anywhere in it, so it can never be the alternative chosen at
+    any position: dropping it from the alternation leaves finditer's matches unchanged. The
+    reduced alternations are compiled once per combination and cached.
+    """
+
+    __slots__ = ("_patterns", "_lits", "_always", "_any", "_full", "_cache", "_flags")
+
+    def __init__(self, patterns, flags: int = re.IGNORECASE):
+        self._patterns = list(patterns)
+        self._flags = flags
+        self._lits = [prefilter_for([p]) for p in self._patterns]
+        self._always = any(lits is None for lits in self._lits)
+        self._any = prefilter_for(self._patterns)
+        self._full = re.compile("|".join(f"(?:{p})" for p in self._patterns), flags)
+        self._cache: dict[tuple[int, ...], re.Pattern] = {}
+
+    def active(self, present) -> tuple[int, ...]:
+        """Indexes of the patterns that may match; `present(lit)` says whether lit is in the text."""
+        return tuple(i for i, lits in enumerate(self._lits) if lits is None or any(present(x) for x in lits))
+
+    def regex_for(self, present) -> re.Pattern | None:
+        if not self._always and not any(present(x) for x in self._any or ()):
+            return None
+        idx = self.active(present)
+        if not idx:
+            return None
+        if len(idx) == len(self._patterns):
+            return self._full
+        rx = self._cache.get(idx)
+        if rx is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            rx = re.compile("|".join(f"(?:{self._patterns[i]})" for i in idx), self._flags)
+            self._cache[idx] = rx
+        return rx
+
+
+def literal_probe(low: str):
+    """`present(lit)` for one lowercased text, memoised (many rules share literals)."""
+    seen: dict[str, bool] = {}
+
+    def present(lit: str) -> bool:
+        hit = seen.get(lit)
+        if hit is None:
+            hit = seen[lit] = lit in low
+        return hit
+
+    return present
