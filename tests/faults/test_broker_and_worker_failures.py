@@ -57,7 +57,9 @@ def fault_env(redis_url: str, fake: FakeSendGrid) -> dict[str, str]:
 def post_leads(client, count: int) -> list[str]:
     ids = []
     for i in range(count):
-        body = web_form(name=f"Fault Person {i}", email=f"fault{i}@example.com", message=MESSAGES[i % len(MESSAGES)])
+        # Distinct people: a shared phone number would (rightly) link them as repeat contacts.
+        body = web_form(name=f"Fault Person {i}", phone=None, email=f"fault{i}@example.com",
+                        message=MESSAGES[i % len(MESSAGES)])
         response = client.post("/v1/inquiries/web", content=json.dumps(body), headers={"content-type": "application/json"})
         assert response.status_code == 202, response.text
         ids.append(response.json()["lead_id"])
@@ -70,18 +72,25 @@ def notified_count() -> int:
 
 
 def assert_one_email_per_lead(fake: FakeSendGrid, leads: int = LEADS) -> None:
-    per_notification = Counter(m["custom_args"]["notification_id"] for m in fake.accepted)
+    """Counts the new-lead emails (alerts such as a coverage gap may be sent beside them)."""
     with unit_of_work() as session:
-        rows = session.exec(select(Notification)).all()
+        rows = session.exec(select(Notification).where(Notification.kind == "lead_assigned")).all()
+    ids = {str(r.id) for r in rows}
+    per_notification = Counter(
+        m["custom_args"]["notification_id"] for m in fake.accepted if m["custom_args"]["notification_id"] in ids
+    )
     assert len(rows) == leads and len(per_notification) == leads
     assert all(r.status == "sent" for r in rows)
     # Any duplicate must be one the notify service counted as an ambiguous resend.
     ambiguous = sum(r.ambiguous_attempts for r in rows)
-    assert len(fake.accepted) - leads <= ambiguous
+    assert sum(per_notification.values()) - leads <= ambiguous
 
 
 def seed_coordinators() -> None:
-    make_coordinator(name="Dana Reyes", email="dana@clinic.example", specialties=["ptsd"], programs=["veterans"], on_call=True)
+    # Capacity for the whole run: these tests are about loss and duplicates, not about waiting.
+
+    make_coordinator(name="Dana Reyes", email="dana@clinic.example", specialties=["ptsd"], programs=["veterans"],
+                     on_call=True, max_open_leads=200)
     make_coordinator(name="Sam Ortiz", email="sam@clinic.example", specialties=["depression"], max_open_leads=200)
     make_coordinator(name="Lee Park", email="lee@clinic.example", specialties=["ocd"], max_open_leads=200)
 
