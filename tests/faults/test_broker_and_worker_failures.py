@@ -88,7 +88,6 @@ def assert_one_email_per_lead(fake: FakeSendGrid, leads: int = LEADS) -> None:
 
 def seed_coordinators() -> None:
     # Capacity for the whole run: these tests are about loss and duplicates, not about waiting.
-
     make_coordinator(name="Dana Reyes", email="dana@clinic.example", specialties=["ptsd"], programs=["veterans"],
                      on_call=True, max_open_leads=200)
     make_coordinator(name="Sam Ortiz", email="sam@clinic.example", specialties=["depression"], max_open_leads=200)
