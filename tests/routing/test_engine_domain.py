@@ -114,13 +114,13 @@ def test_fallback_pool_when_the_rule_pool_has_nobody_eligible():
     lee = person("Lee", specialties=("ocd",), out_of_office=((NOON - timedelta(days=1), NOON + timedelta(days=1)),))
     sam = person("Sam", specialties=("ocd", "depression"), open_leads=12, max_open_leads=12)
     riley = person("Riley", specialties=("depression",))
+    # ocd pool: Lee away, Sam full; the fallback (everyone) has Riley.
     decision = route(LeadFacts("routine", ("ocd",), "ocd"), [lee, sam, riley])
-    # ocd pool: Lee away, Sam full; fallback "specialists" (primary ocd) has the same two; no one.
-    assert decision.chosen is None and decision.via == "wait"
-    ruleset = default_ruleset()
-    ruleset.rules[3].route.fallback = "everyone"
-    decision = route(LeadFacts("routine", ("ocd",), "ocd"), [lee, sam, riley], ruleset=ruleset)
     assert decision.chosen is riley and decision.via == "fallback"
+    ruleset = default_ruleset()
+    ruleset.rules[3].route.fallback = None
+    waiting = route(LeadFacts("routine", ("ocd",), "ocd"), [lee, sam, riley], ruleset=ruleset)
+    assert waiting.chosen is None and waiting.via == "wait" and "capacity" in waiting.wait_reason
     assert "skipped Lee (out of office until 2026-12-02 10:00), Sam (at capacity 12/12)" in decision.text
 
 

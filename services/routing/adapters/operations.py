@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import random
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
@@ -150,7 +151,7 @@ def route(session: Session, lead: Lead, now: datetime, *, exclude: set[UUID] = f
                 urgency=facts.urgency, step=assignment.step, correlation_id=correlation_id,
             ))
     log.info("lead_routed", lead_id=str(lead.id), coordinator_id=str(decision.chosen.id),
-             rule=decision.rule.name, rule_version=decision.rule.version, via=decision.via)
+             rule=decision.rule.name, rule_version=decision.rule.version, via=decision.via, pid=os.getpid())
     return decision
 
 

@@ -13,7 +13,7 @@ from uuid import UUID
 import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from shared.apikeys import create_api_key

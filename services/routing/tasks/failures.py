@@ -9,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 from shared.celery import PIPELINE_TASK_OPTIONS, celery_app
 from shared.clock import utcnow
 from shared.db import unit_of_work
-from shared.errors import TransientError
 from shared.events import NotificationFailedV1
 from shared.logging import get_logger
 from shared.models import InboxClaim
