@@ -162,17 +162,19 @@ class _BodyTooLarge(Exception):
 class BodyLimitMiddleware:
     """Refuses bodies over `max_bytes`, counted as they arrive (chunked bodies have no length)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = per_path or {}  # e.g. a provider's webhook that batches large payloads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope["path"], self.max_bytes)
         too_large = DomainError(
             "body_too_large", 413, "The request body is too large",
-            detail=f"The limit is {self.max_bytes} bytes.",
+            detail=f"The limit is {limit} bytes.",
         )
         for name, value in scope.get("headers", []):
             if name == b"content-length":
@@ -180,7 +182,7 @@ class BodyLimitMiddleware:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
+                if declared > limit:
                     await problem_response(too_large)(scope, receive, send)
                     return
         received = 0
@@ -191,7 +193,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 

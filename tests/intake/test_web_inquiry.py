@@ -168,3 +168,11 @@ def test_html_in_free_text_is_stored_as_text(client):
     assert response.status_code == 202
     with unit_of_work() as session:
         assert session.exec(select(LeadContact)).one().message.startswith("<script>")
+
+
+def test_the_webhook_path_alone_accepts_large_batches(client):
+    """SendGrid's event batches reach ~768 KB; the 64 KB limit still holds everywhere else."""
+    big = b"[" + b",".join([b'{"event":"delivered"}'] * 40_000) + b"]"  # ~880 KB
+    webhook = client.post("/v1/webhooks/sendgrid", content=big, headers={"content-type": "application/json"})
+    assert webhook.status_code != 413
+    assert post(client, big).status_code == 413

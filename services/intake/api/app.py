@@ -16,7 +16,8 @@ def _crisis_extra(request: Request) -> dict:
     return {"crisis_resources": resources} if resources else {}
 
 
-def create_app() -> FastAPI:
+def create_app(body_limits: dict[str, int] | None = None) -> FastAPI:
+    """`body_limits` raises the body limit for named paths (the composition root passes them)."""
     settings = get_settings()
     configure_logging("api")
     docs = settings.enable_docs
@@ -33,6 +34,6 @@ def create_app() -> FastAPI:
 
     app.include_router(links_router)
     # Outermost first: the request id wraps everything, then the body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, per_path=body_limits)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -52,7 +52,12 @@ _TITLES = {
 _REROUTE_URGENCIES = ("crisis", "urgent")
 
 
-@router.post("/v1/webhooks/sendgrid", summary="SendGrid Event Webhook (signed)")
+# SendGrid batches events; a batch can approach 768 KB, far over the API's general body limit.
+WEBHOOK_PATH = "/v1/webhooks/sendgrid"
+WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+
+
+@router.post(WEBHOOK_PATH, summary="SendGrid Event Webhook (signed)")
 async def sendgrid_events(request: Request) -> JSONResponse:
     settings = get_settings()
     key = settings.sendgrid_webhook_public_key
