@@ -51,6 +51,45 @@ _SELF_KILL_PLAN = re.compile(
     r"|\b(?:to|plan to|planning to|going to|gonna) (?:overdose|od)\b|\bmatarme|\bmatarse|\bsuicidarme|\bsuicidarse",
     re.I,
 )
+# Plan wording that itself names the act or a lethal place ("how I'd do it", "which bridge"): it is
+# a suicidal thought of its own, so the plan needs no separate suicide word.
+_IMPLIES_SI = re.compile(
+    r"\bhow (?:i|he|she)(?:'d| would| will|'ll| am going to|'m going to| is going to|'s going to| was going to) (?:do it|end it)\b"
+    r"|\bwhich (?:bridge|building|overpass|cliff|pills|gun)\b|\blethal dose\b",
+    re.I,
+)
+# A negation word right before a risk span that ConText dropped because a longer modifier overlapped
+# the span ("I don't want to die": "don't want" overlaps "want to die" and is pruned).
+_NEG_JUST_BEFORE = re.compile(r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|did not|never|not|no|nunca|ni)\s+(?:really\s+|even\s+|ever\s+)?$", re.I)
+# Risk words listed after one negation ("denies plan, intent, prior attempts"): the list goes on.
+_RISK_LIST_BETWEEN = re.compile(
+    r"^(?:[\s,/]|\b(?:plan|plans|intent|intention|means|method|si|hi|avh|ideation|self[- ]harm|thoughts|attempts?|hx|history|h/o|or|and|nor|any|current|prior|past)\b)*$",
+    re.I,
+)
+# When the act would happen: a suicidal thought with one of these in the same or next sentence is a
+# plan with a time (crisis).
+_ACT_TIME = re.compile(
+    r"\b(?:tonight|tomorrow|this weekend|next (?:week|weekend|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|esta noche|ma[ñn]ana|este fin de semana|el pr[oó]ximo (?:fin de semana|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo))\b",
+    re.I,
+)
+_ACTIVE_SI_RULES = ("si.named", "si.self_kill")
+_SELF_INJURY_WORDS = re.compile(r"\b(?:hurt|hurting|harm|harming|cut|cutting|burn|burning)\b", re.I)
+# Self-injury that needed medical care or was done in order to die: with current suicidal thoughts it
+# is suicidal behavior, not "self-harm without intent".
+_INJURY_SEVERE_OR_SUICIDAL = re.compile(
+    r"\b(?:deep(?:ly)?|stitches|sutures|puntadas|profund[oa]|emergency room|the er|urgent care|bled a lot"
+    r"|porque quer[ií]a|because (?:i|he|she) wanted|to die|para morir(?:me|se)?)\b",
+    re.I,
+)
+_GENERIC_PLAN = re.compile(
+    r"^\W*(?:(?:have|has|had|with|w/|made|making|got|a|\+)\s+)?(?:a\s+)?(?:specific |detailed |concrete |clear )?plan\W*$", re.I)
+_TIME_CLAUSE_BREAK = re.compile(
+    r"[,;.!?]|\b(?:but|and|pero|y|appointment|appt|therapist|doctor|session|work|school|see|seeing|start|starting)\b", re.I)
+_CLAUSE_BREAK = re.compile(r"\b(?:but|pero|however|although|though|aunque|sin embargo)\b", re.I)
+# A relative named as the recipient ("texts to family", "letters for my kids") is not the person the
+# risk is about.
+_RECIPIENT_BEFORE = re.compile(r"\b(?:to|for|para|a)\s+$", re.I)
 _PATIENT_REF_BEFORE = re.compile(r"\b(?:pt|patient|client|caller \(pt\)|caller is (?:the )?(?:pt|patient))\b[^.!?\n]*$", re.I)
 _DX_HEADER = re.compile(r"\b(?:diagnos[ie]s|dx|assessment|impression|diagn[oó]sticos?)\b\s*[:#-]?", re.I)
 
@@ -293,6 +332,12 @@ class Classifier:
                     if d is not None:
                         m.days = d if m.days is None else min(m.days, d)
                 m.mods.append((cat, mtext))
+            if group == "RISK" and not m.negated:
+                before = doc.text[max(0, m.start - 20):m.start]
+                neg = _NEG_JUST_BEFORE.search(before)
+                if neg:
+                    m.negated = True
+                    m.mods.append(("NEGATED_EXISTENCE", neg.group(0).strip()))
             out.append(m)
         # Within a group, a span inside a longer span is the same mention ("suicide" in
         # "suicide attempt"): keep the longer one.
@@ -327,11 +372,15 @@ class Classifier:
         "la depresión no me deja, ya probé 3 antidepresivos" the "no" belongs to its own clause.
         """
         between = doc[mod_end:span.start].text
+        if _CLAUSE_BREAK.search(between):
+            return True  # "my mom doesn't know pero ya escribí las cartas": a new clause
         if ";" in between:
             return True  # a semicolon closes the clause: "denies current SI; aborted attempt 3 wks ago"
         if "," not in between:
             return False
         first = next((t for t in targets if t.start >= mod_end), span)
+        if group == "RISK" and _RISK_LIST_BETWEEN.match(between):
+            return False  # "denies plan, intent, prior attempts": one list of risk findings
         if "," in doc[mod_end:first.start].text:
             return True  # the negation governs a clause of its own, not a list of findings
         return first.label_.partition(":")[0] != group
@@ -342,6 +391,8 @@ class Classifier:
         rel = self._rel_word.search(low)
         if rel and (_norm_rel(rel.group(0)) in subject.patient_rels or _norm_rel(rel.group(0)) in subject.writer_rels):
             return False
+        if span.label_.startswith("RISK:") and _RECIPIENT_BEFORE.search(doc.text[max(0, doc[s].idx - 6):doc[s].idx]):
+            return False  # a recipient ("goodbye texts to family"), not the person at risk
         if "family" in low or "fam" in low.split() or "runs in" in low or "familia" in low:
             return True  # "family history of" stays family even when a first person follows
         # A first-person subject between the relative and the mention (or inside it) means
@@ -534,7 +585,9 @@ class Classifier:
         def affirmed(m: Mention) -> str | None:
             if m.negated:
                 return "negated"
-            if m.family and m.value not in ("hi", "danger"):  # the relative is the victim there
+            # The relative is the victim ("hi", "danger"), or owns the means ("my husband's rifle" is
+            # still access to a firearm).
+            if m.family and m.value not in ("hi", "danger", "means"):
                 return "about someone else"
             if m.hypothetical or (m.inquiry and not _POSSESSIVE_BEFORE.search(text[max(0, m.start - 40):m.start])):
                 return "hypothetical or general question"
@@ -550,14 +603,32 @@ class Classifier:
         si_current = s_si
         for m in risk:
             # A plan that itself names killing oneself ("going to shoot himself") is a suicidal thought.
-            is_si = m.value == "si" or (m.value == "plan" and _SELF_KILL_PLAN.search(m.text) is not None)
+            is_si = m.value == "si" or (m.value == "plan" and (_SELF_KILL_PLAN.search(m.text) is not None
+                                                                or _IMPLIES_SI.search(m.text) is not None))
             if is_si and affirmed(m) is None and current(m, w.get("suicidal_current_days", 30)):
                 si_current = True
+
+        si_denied = any(m.value == "si" and m.negated for m in risk)
+        corroborating = ("plan", "means", "prep", "method", "attempt", "now")
+
+        def corroborated(m: Mention) -> Mention | None:
+            """Another affirmed plan/means/preparation in the same or the next sentence."""
+            for o in risk:
+                if o is m or o.value not in corroborating or o.value == m.value or abs(o.sent - m.sent) > 1:
+                    continue
+                if _GENERIC_PLAN.match(o.text) or _GENERIC_PLAN.match(m.text):
+                    continue  # "I have a plan" alone may be an insurance plan: not corroboration
+                if affirmed(o) is None and not (o.historical and o.days is None):
+                    return o
+            return None
 
         for m in risk:
             kind = m.value
             target = self._risk_levels.get(kind)
             if not target:
+                continue
+            if kind == "si" and m.intrusive and si_denied:
+                discount(m, "unwanted intrusive thoughts, suicidal thoughts denied")
                 continue
             why = affirmed(m)
             if why:
@@ -604,9 +675,13 @@ class Classifier:
                 if not digits or int(digits[-1]) < 1:
                     continue
             elif kind in self._needs_si:
-                if not si_current:
+                other = None if si_current else corroborated(m)
+                if not si_current and other is None:
                     discount(m, "no current suicidal thoughts" + (" (firearm access alone is routine)" if kind == "means" else ""))
                     continue
+                if other is not None:
+                    note = (f"{kind} together with {other.value} ('{other.text}') and no suicide word: unsure between "
+                            "routine and crisis, chose the higher level (crisis)")
                 if kind == "means":
                     note = "suicidal thoughts with access to means: unsure between urgent and crisis, chose the higher level (crisis)"
                 if not current(m, w.get("suicidal_current_days", 30)):
@@ -617,6 +692,34 @@ class Classifier:
                     discount(m, "in the past")
                     continue
             raise_to(target, m.evidence(f"urgency:{target}", **({"note": note} if note else {})))
+
+        # Structural: a current suicidal thought with a time for the act ("tonight", "next week") or
+        # with current self-injury in the same or the next sentence is a plan / suicidal behavior.
+        if level != "crisis":
+            sents = _sentence_bounds(text)
+            for m in risk:
+                if m.value != "si" or affirmed(m) is not None or not current(m, w.get("suicidal_current_days", 30)):
+                    continue
+                lo, hi = _sentence_window(sents, m.start)
+                if m.rule_id in _ACTIVE_SI_RULES:
+                    # the time must belong to the thought itself ("using it on myself next week"), not
+                    # to another clause ("... I see my therapist tomorrow")
+                    when = _ACT_TIME.search(text, m.end, min(hi, m.end + 50))
+                    if when and _TIME_CLAUSE_BREAK.search(text[m.end:when.start()]):
+                        when = None
+                    if when:
+                        raise_to("crisis", m.evidence("urgency:crisis", rule="structural.si_with_time", time=when.group(0),
+                                                      note="current suicidal thoughts with a time for the act: a plan"))
+                        break
+                if _SELF_INJURY_WORDS.search(m.text):
+                    continue  # "hurt myself" is the self-injury itself, not a suicidal thought
+                harm = next((o for o in risk if o.value == "self_harm" and lo <= o.start < hi and affirmed(o) is None
+                             and current(o, w.get("self_harm_urgent_days", 30))), None)
+                if harm and _INJURY_SEVERE_OR_SUICIDAL.search(text[lo:m.start] + " | " + text[m.end:hi]):
+                    raise_to("crisis", m.evidence("urgency:crisis", rule="structural.si_with_self_injury", with_text=harm.text,
+                                                  note="current suicidal thoughts with current self-injury: suicidal behavior, "
+                                                       "unsure between urgent and crisis, chose the higher level"))
+                    break
         return level
 
     # ------------------------------------------------------------------ veteran
@@ -745,6 +848,24 @@ class Classifier:
                     add("interested_spravato", m.evidence("flag:interested_spravato", note="either treatment"))
                     add("interested_ketamine_infusion", m.evidence("flag:interested_ketamine_infusion", note="either treatment"))
         return flags
+
+
+def _sentence_bounds(text: str) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for hit in _SENT_END.finditer(text):
+        bounds.append((start, hit.end()))
+        start = hit.end()
+    bounds.append((start, len(text)))
+    return bounds
+
+
+def _sentence_window(bounds: list[tuple[int, int]], pos: int) -> tuple[int, int]:
+    """Character range of the sentence holding `pos` and the one after it."""
+    for i, (lo, hi) in enumerate(bounds):
+        if lo <= pos < hi or i == len(bounds) - 1:
+            nxt = bounds[i + 1][1] if i + 1 < len(bounds) else hi
+            return lo, nxt
+    return 0, len(bounds and bounds[-1][1] or 0)
 
 
 def _norm_rel(word: str) -> str:

@@ -83,7 +83,7 @@ def days_ago(phrase: str, ref: date) -> int | None:
     m = re.match(r"^at (?:age )?(\d{1,2})$", p)
     if m:
         return FAR_PAST
-    m = re.match(r"^(.+?) (\S+) ago$", p)
+    m = re.match(r"^(.+?) (\S+) (?:ago|prior|before|earlier|back)$", p)
     if m:
         n, unit = _count(m.group(1)), _unit_days(m.group(2))
         if n is not None and unit:
