@@ -84,6 +84,13 @@ _INJURY_SEVERE_OR_SUICIDAL = re.compile(
 )
 _GENERIC_PLAN = re.compile(
     r"^\W*(?:(?:have|has|had|with|w/|made|making|got|a|\+)\s+)?(?:a\s+)?(?:specific |detailed |concrete |clear )?plan\W*$", re.I)
+_SYMPTOM_ABBREV = re.compile(r"^(?:a/?v ?h|avh|ah|vh|hallucinations?|psychosis|psychotic (?:symptoms|features)|paranoia|delusions?)$", re.I)
+# A date of birth written in the text of a letter or note ("DOB 03/14/2011", "fecha de nacimiento: ...").
+_TEXT_DOB = re.compile(
+    r"\b(?:dob|d\.o\.b\.|date of birth|born(?: on)?|fecha de nacimiento|f\.? ?nac\.?)\s*[:#-]?\s*"
+    r"(?:(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)|((?:19|20)\d\d)-(\d\d)-(\d\d))",
+    re.I,
+)
 _TIME_CLAUSE_BREAK = re.compile(
     r"[,;.!?]|\b(?:but|and|pero|y|appointment|appt|therapist|doctor|session|work|school|see|seeing|start|starting)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"\b(?:but|pero|however|although|though|aunque|sin embargo)\b", re.I)
@@ -379,7 +386,7 @@ class Classifier:
         if "," not in between:
             return False
         first = next((t for t in targets if t.start >= mod_end), span)
-        if group == "RISK" and _RISK_LIST_BETWEEN.match(between):
+        if (group == "RISK" or _SYMPTOM_ABBREV.match(span.text)) and _RISK_LIST_BETWEEN.match(between):
             return False  # "denies plan, intent, prior attempts": one list of risk findings
         if "," in doc[mod_end:first.start].text:
             return True  # the negation governs a clause of its own, not a list of findings
@@ -817,10 +824,21 @@ class Classifier:
                 add(entry["flag"], {"label": f"flag:{entry['flag']}", "source": "structured", "field": "icd10_codes",
                                     "value": str(code), "rule": f"icd10.{entry['prefix']}"})
         dob = _parse_date(structured.get("date_of_birth"))
+        dob_source = {"source": "structured", "field": "date_of_birth"}
+        if not dob:
+            hit = _TEXT_DOB.search(text)
+            if hit:
+                try:
+                    dob = (date(int(hit.group(3)), int(hit.group(1)), int(hit.group(2))) if hit.group(3)
+                           else date(int(hit.group(4)), int(hit.group(5)), int(hit.group(6))))
+                except ValueError:
+                    dob = None
+                dob_source = {"source": "text", "rule": "text.date_of_birth", "start": hit.start(), "end": hit.end(),
+                              "text": hit.group(0)}
         if dob:
             age = ref.year - dob.year - ((ref.month, ref.day) < (dob.month, dob.day))
             if age < int(self.rules.meta.get("adult_age", 18)):
-                add("minor", {"label": "flag:minor", "source": "structured", "field": "date_of_birth", "value": age})
+                add("minor", {"label": "flag:minor", **dob_source, "value": age})
             else:
                 flags.discard("minor")
                 evidence[:] = [e for e in evidence if e["label"] != "flag:minor"]
