@@ -44,7 +44,13 @@ def deep_health() -> dict:
                 col(Lead.status).in_([s.value for s in PIPELINE_STATUSES])
             )
         ).first()
-    stale_after = {"relay": timedelta(seconds=60), "sweeper": timedelta(seconds=settings.sweep_interval_seconds * 4)}
+    # Each background loop beats when it runs; silence past a few intervals means it is dead.
+    stale_after = {
+        "relay": timedelta(seconds=60),
+        "sweeper": timedelta(seconds=settings.sweep_interval_seconds * 4),
+        "deadline_sweeper": timedelta(seconds=60),
+        "notify-reconciler": timedelta(seconds=settings.notify_reconcile_interval_seconds * 4),
+    }
     for name, limit in stale_after.items():
         beat_at = beats.get(name)
         if beat_at is None or now - beat_at > limit:

@@ -1,4 +1,4 @@
-"""The intake FastAPI app: inquiries, lead status, triage preview, coordinator link pages."""
+"""The intake FastAPI app: inquiries, lead status, triage preview, health."""
 
 from __future__ import annotations
 
@@ -30,9 +30,6 @@ def create_app(body_limits: dict[str, int] | None = None) -> FastAPI:
     )
     install_problem_handlers(app, extra_for=_crisis_extra)
     app.include_router(router)
-    from services.intake.api.links import router as links_router
-
-    app.include_router(links_router)
     # Outermost first: the request id wraps everything, then the body limit.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, per_path=body_limits)
     app.add_middleware(RequestIdMiddleware)
