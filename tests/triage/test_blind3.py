@@ -1,0 +1,121 @@
+"""The third blind set (tests/data/triage_blind3.jsonl): 195 cases (53 crisis, 52 urgent, 90
+routine) written from TRIAGE_POLICY.md alone, focused on urgency: methods and plans named without
+the word suicide, preparation, rehearsals, interrupted attempts, third-party reports, passive
+ideation in English and Spanish, and routine traps (denials, resolved history, idioms, OCD intrusive
+thoughts, research questions). Its first score (crisis recall 0.40) is in docs/triage.md; the misses
+were then fixed with general rules, so it is no longer unseen. Safety gates are hard; the others
+leave a margin below the current figures.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from shared.triage import get_classifier
+from shared.triage.scoring import load_cases, score
+from shared.triage.types import TriageInput
+
+BLIND3 = Path(__file__).resolve().parents[1] / "data" / "triage_blind3.jsonl"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return score(load_cases(BLIND3))
+
+
+def test_blind3_is_large_and_varied():
+    cases = load_cases(BLIND3)
+    assert len(cases) >= 160
+    assert {c["channel"] for c in cases} == {"web", "phone", "referral"}
+    by_urgency = {u: sum(c["expected"]["urgency"] == u for c in cases) for u in ("crisis", "urgent", "routine")}
+    assert by_urgency["crisis"] >= 45 and by_urgency["urgent"] >= 45 and by_urgency["routine"] >= 70
+    assert sum(len(c["text"]) >= 500 for c in cases) >= 5
+
+
+def test_blind3_no_crisis_missed_and_no_under_triage(report):
+    assert report.crisis_recall == 1.0
+    assert report.under_triage_rate == 0.0
+
+
+def test_blind3_accuracy_floors(report):
+    assert report.urgency_accuracy >= 0.97
+    assert report.over_triage_rate <= 0.03
+    assert report.condition_macro_f1 >= 0.97
+    assert report.flag_macro_f1 >= 0.90
+    assert report.primary_accuracy >= 0.95
+    assert report.veteran.f1 >= 0.90
+
+
+def _urgency(text: str, channel: str = "web") -> str:
+    return get_classifier().classify(
+        TriageInput(text=text, channel=channel, structured={"message_date": "2026-11-20"})
+    ).urgency
+
+
+# Wordings that are NOT in any data set: the rules must generalise, not memorise blind3.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I figured out how I'd do it. Depression, bad.",
+        "I've been hoarding my Xanax for a month now.",
+        "Last night he held the pistol to his head and his wife took it away. He has PTSD.",
+        "Ella ya tiene todo planeado. Tiene depresión.",
+        "I set a date. I'm not telling anyone when.",
+        "My girlfriend keeps a handgun in the nightstand and I think about killing myself tonight.",
+        "I sat on the ledge of the parking garage roof for an hour on Friday.",
+        "She is threatening me with a knife right now.",
+        "Pt reports OD on 11/2, medically cleared, denies SI now.",
+        "Dear Dr. Lee, approximately six weeks prior to this letter he attempted suicide by hanging.",
+    ],
+)
+def test_new_crisis_wordings_are_crisis(text):
+    assert _urgency(text) == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly the world would be better without me. No plan.",
+        "I wouldn't mind if I just didn't wake up. Not going to do anything.",
+        "i dont see the point in living. anxiety",
+        "Ojalá no despertara mañana. Tengo depresión.",
+        "I scratched my legs until they bled last week, not suicidal.",
+    ],
+)
+def test_new_passive_or_self_injury_wordings_are_urgent(text):
+    assert _urgency(text) == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How many sessions would it take, and how much would it cost?",
+        "I've been collecting my meds from the pharmacy every month, no issues.",
+        "I said goodbye to my therapist when she retired. Depression.",
+        "Tomorrow is the day I start my new job and my anxiety is high.",
+        "I don't care if I die of embarrassment, I need to reschedule.",
+        "I don't know how I'd do it without my wife. Anxiety.",
+        "I have a plan through work. Do I have to give up my guns? No SI.",
+        "I don't want to die, I want to get better. Depression.",
+        "Me quiero morir de la vergüenza, falté a mi cita.",
+        "I'm writing a paper on suicide prevention for my nursing class.",
+    ],
+)
+def test_new_routine_traps_stay_routine(text):
+    assert _urgency(text) == "routine"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgency"),
+    [
+        ("I have enough pills saved up now.", "crisis"),
+        ("I keep looking at the bridge on my way home and thinking I could just go over the side.", "crisis"),
+        ("I went to the roof of my building last night to jump but I couldn't.", "crisis"),
+        ("Mi hijo dice que se quiere morir y tiene una cuerda en su cuarto.", "crisis"),
+        ("I sometimes think about driving my car into a wall. No plan.", "urgent"),
+        ("I have my meds set aside in a pill box for the week.", "routine"),
+        ("I went to the roof to fix the antenna.", "routine"),
+    ],
+)
+def test_second_round_of_unseen_wordings(text, urgency):
+    assert _urgency(text) == urgency
