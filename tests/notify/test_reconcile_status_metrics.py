@@ -88,6 +88,21 @@ def test_a_crisis_email_still_unsent_past_its_deadline_raises_the_alarm_even_wit
     assert [e["notification_id"] for e in outbox_events("notification.failed")] == [str(stuck.id)]
 
 
+def test_a_notice_whose_retries_were_lost_fails_visibly_after_its_retry_budget(db):
+    """Its retry message vanished with a broker restart: nothing would ever send it."""
+    from services.notify.domain.policy import NEVER_SENT_AFTER
+    from services.notify.tasks.reconcile import reconcile_once
+
+    stuck = sent_notification(urgency="urgent", sent_minutes_ago=None, status="pending", triggered_minutes_ago=1)
+    assert reconcile_once()["never_sent"] == 0  # still within what its own retries could cover
+    later = utcnow() + NEVER_SENT_AFTER + timedelta(minutes=1)
+    assert reconcile_once(later)["never_sent"] == 1
+    assert reload(stuck).status == "failed" and reload(stuck).last_error == "never_sent"
+    assert [e["notification_id"] for e in outbox_events("notification.failed")] == [str(stuck.id)]
+    assert [a["kind"] for a in outbox_events("alert.raised")] == ["email_failed"]
+    assert reconcile_once(later)["never_sent"] == 0
+
+
 def test_a_late_delivery_event_still_lands_after_the_overdue_flag(webhook_configured):
     from services.notify.adapters import repository as repo
     from services.notify.domain.webhook import DeliveryEvent

@@ -17,6 +17,9 @@ REFERRAL_STEPS = {"received": 0, "accepted": 1, "in-progress": 2, "completed": 3
 MAX_RETRY_DELAY = 120.0  # far below the broker's visibility timeout (an hour by default)
 BACKOFF_BASE = 2.0
 MAX_RETRIES = 10  # non-crisis notices; crisis ones keep trying (and raise the alarm past their deadline)
+# A non-crisis notice still unsent this long after it was created has outlived every retry its task
+# could make (10 × 120 s at most): its retry message was lost with a broker. Fail it visibly.
+NEVER_SENT_AFTER = timedelta(seconds=MAX_RETRIES * MAX_RETRY_DELAY + 600)
 
 
 def retry_delay(retry_after: float | None, retries: int, jitter: float) -> float:

@@ -119,7 +119,7 @@ def deliver(task, notice: Notice) -> str:
     except RetryableSendError as exc:
         return _retry(task, notice, notification_id, exc)
     except PermanentSendError as exc:
-        _fail(notification_id, exc.reason, status=exc.status)
+        fail_notification(notification_id, exc.reason, status=exc.status)
         return "failed"
 
     accepted_at = utcnow()
@@ -156,7 +156,7 @@ def _retry(task, notice: Notice, notification_id: UUID, exc: RetryableSendError)
         escalate_unsent_crisis(notification_id)
     retries = task.request.retries or 0
     if not crisis and retries >= policy.MAX_RETRIES:
-        _fail(notification_id, f"retries_exhausted:{exc.reason}", status=None)
+        fail_notification(notification_id, f"retries_exhausted:{exc.reason}", status=None)
         return "failed"
     delay = policy.retry_delay(exc.retry_after, retries, random.random())
     log.warning("notification_retry", notification_id=str(notification_id), kind=key.kind, reason=exc.reason,
@@ -164,7 +164,7 @@ def _retry(task, notice: Notice, notification_id: UUID, exc: RetryableSendError)
     raise RetryLater(delay, unlimited=crisis, reason=exc.reason)
 
 
-def _fail(notification_id: UUID, reason: str, status: int | None) -> None:
+def fail_notification(notification_id: UUID, reason: str, status: int | None) -> None:
     """Failed for good: visible, and the lead's ladder moves on."""
     with unit_of_work() as session:
         if not repo.mark_failed(session, notification_id, reason):

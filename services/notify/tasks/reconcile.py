@@ -9,6 +9,8 @@
 - A crisis notice still not accepted past its send deadline (its retries lost with a broker, or the
   provider failing for minutes) raises the critical alarm and tells routing — even if no task is
   left to notice.
+- Any other notice still unsent after every retry it could have had (its retry message lost with a
+  broker restart) fails visibly: a supervisor alert, and routing's ladder moves on for lead notices.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from shared.settings import get_settings
 from shared.tasks import RECONCILE_DELIVERIES
 
 from services.notify.adapters import repository as repo
-from services.notify.domain.policy import LADDER_KINDS
-from services.notify.tasks.deliver import escalate_unsent_crisis
+from services.notify.domain.policy import LADDER_KINDS, NEVER_SENT_AFTER
+from services.notify.tasks.deliver import escalate_unsent_crisis, fail_notification
 
 log = get_logger(__name__)
 BATCH = 200
@@ -38,7 +40,7 @@ BATCH = 200
 def reconcile_once(now: datetime | None = None) -> dict[str, int]:
     settings = get_settings()
     now = now or utcnow()
-    counts = {"overdue": 0, "crisis_unsent": 0}
+    counts = {"overdue": 0, "crisis_unsent": 0, "never_sent": 0}
     if settings.sendgrid_webhook_public_key:
         crisis_cutoff = now - timedelta(seconds=settings.notify_delivery_deadline_crisis_seconds)
         other_cutoff = now - timedelta(seconds=settings.notify_delivery_deadline_other_seconds)
@@ -82,6 +84,17 @@ def reconcile_once(now: datetime | None = None) -> dict[str, int]:
     for notification_id in stuck:
         if escalate_unsent_crisis(notification_id):
             counts["crisis_unsent"] += 1
+    with unit_of_work() as session:
+        abandoned = session.exec(
+            select(Notification.id)
+            .where(col(Notification.status).in_((repo.PENDING, repo.SENDING)))
+            .where(or_(col(Notification.urgency).is_(None), Notification.urgency != "crisis"))
+            .where(col(Notification.created_at) < now - NEVER_SENT_AFTER)
+            .limit(BATCH)
+        ).all()
+    for notification_id in abandoned:
+        fail_notification(notification_id, "never_sent", status=None)
+        counts["never_sent"] += 1
     return counts
 
 
