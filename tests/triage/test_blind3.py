@@ -119,3 +119,19 @@ def test_new_routine_traps_stay_routine(text):
 )
 def test_second_round_of_unseen_wordings(text, urgency):
     assert _urgency(text) == urgency
+
+
+def test_request_path_screen_catches_every_text_only_crisis():
+    """screen_text_for_risk (intake's synchronous screen) must see every crisis whose signal is
+    in the text (structured-only C-SSRS answers are the full classifier's job)."""
+    from shared.triage import screen_text_for_risk
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    missed = []
+    for name in ("triage_corpus", "triage_holdout", "triage_blind2", "triage_blind3"):
+        for case in load_cases(data / f"{name}.jsonl"):
+            if case["expected"]["urgency"] != "crisis" or case.get("cssrs"):
+                continue
+            if not screen_text_for_risk(case["text"]):
+                missed.append(case["id"])
+    assert missed == []
