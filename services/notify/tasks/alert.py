@@ -8,7 +8,7 @@ member it is about.
 
 from __future__ import annotations
 
-from shared.celery import celery_app
+from shared.celery import PIPELINE_TASK_OPTIONS, celery_app
 from shared.db import unit_of_work
 from shared.events import AlertRaisedV1
 from shared.logging import get_logger
@@ -19,13 +19,12 @@ from shared.tasks import SEND_ALERT
 from services.notify.adapters import repository as repo
 from services.notify.domain.compose import NotificationView
 from services.notify.tasks.deliver import Notice, RetryLater, deliver, retry_task
-from services.notify.tasks.send import TASK_OPTIONS
 
 log = get_logger(__name__)
 KIND = "alert"
 
 
-@celery_app.task(name=SEND_ALERT, **TASK_OPTIONS)
+@celery_app.task(name=SEND_ALERT, **PIPELINE_TASK_OPTIONS)
 def send_alert(self, payload: dict) -> dict:
     event = AlertRaisedV1.model_validate(payload)
     console = get_settings().public_base_url.rstrip("/") + "/console"

@@ -25,8 +25,9 @@ from uuid import UUID
 
 from shared.clock import utcnow
 from shared.db import unit_of_work
+from shared.links import lead_link
 from shared.logging import get_logger
-from shared.models import AuditEvent
+from shared.models import AuditEvent, Coordinator, Lead
 from shared.settings import get_settings
 
 from services.notify.adapters import repository as repo
@@ -89,6 +90,27 @@ class Notice:
     view: NotificationView
     mark_lead_notified: bool = False  # a lead's first notice moves it routed → notified
     actor: str = "task:notify"
+
+
+def coordinator_notice(*, kind: str, lead_id: UUID, coordinator_id: UUID, urgency: str, step: int,
+                       acknowledge_by, triggered_at, actor: str, assignment_id: UUID | None = None,
+                       mark_lead_notified: bool = False) -> Notice | None:
+    """A notice to a coordinator about one lead: opaque reference, urgency, times, signed link."""
+    with unit_of_work() as session:
+        lead = session.get(Lead, lead_id)
+        coordinator = session.get(Coordinator, coordinator_id)
+        if lead is None or coordinator is None:
+            log.warning("notify_skipped", reason="missing_lead_or_coordinator")
+            return None
+        view = NotificationView(
+            kind=kind, recipient_display_name=coordinator.name, received_at=lead.created_at,
+            reference=lead.reference, link=lead_link(lead.reference, coordinator.id),
+            urgency=urgency, channel=lead.channel, sla_deadline=acknowledge_by, step=step,
+        )
+        key = repo.NoticeKey(kind=kind, recipient=coordinator.email, lead_id=lead.id, step=step,
+                             coordinator_id=coordinator.id, assignment_id=assignment_id,
+                             urgency=urgency, triggered_at=triggered_at)
+    return Notice(key=key, view=view, mark_lead_notified=mark_lead_notified, actor=actor)
 
 
 def deliver(task, notice: Notice) -> str:

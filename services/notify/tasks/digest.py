@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import select
 
-from shared.celery import celery_app
+from shared.celery import PIPELINE_TASK_OPTIONS, celery_app
 from shared.clock import utcnow
 from shared.db import unit_of_work
 from shared.links import lead_link
@@ -25,7 +25,6 @@ from shared.tasks import NOTIFY_QUEUE, SEND_DAILY_DIGESTS, SEND_DIGEST
 from services.notify.adapters import repository as repo
 from services.notify.domain.compose import DigestItem, NotificationView
 from services.notify.tasks.deliver import Notice, deliver_or_retry
-from services.notify.tasks.send import TASK_OPTIONS
 
 log = get_logger(__name__)
 KIND = "daily_digest"
@@ -62,7 +61,7 @@ def send_daily_digests() -> int:
     return len(due)
 
 
-@celery_app.task(name=SEND_DIGEST, **TASK_OPTIONS)
+@celery_app.task(name=SEND_DIGEST, **PIPELINE_TASK_OPTIONS)
 def send_digest(self, coordinator_id: str, day: str, now: str | None = None) -> str | None:
     date.fromisoformat(day)  # a malformed day is a bug: fail loudly
     moment = datetime.fromisoformat(now) if now else utcnow()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import structlog
 
-from shared.celery import celery_app
+from shared.celery import PIPELINE_TASK_OPTIONS, celery_app
 from shared.db import unit_of_work
 from shared.events import ReferralStatusChangedV1
 from shared.logging import get_logger
@@ -24,7 +24,6 @@ from services.notify.domain.message import OutgoingEmail
 from services.notify.domain.policy import REFERRAL_STEPS
 from services.notify.domain.status_link import status_link
 from services.notify.tasks.deliver import Notice, deliver_or_retry
-from services.notify.tasks.send import TASK_OPTIONS
 
 log = get_logger(__name__)
 
@@ -46,7 +45,7 @@ def referrer_address(contact: LeadContact | None) -> tuple[str | None, str]:
     return email.strip(), name
 
 
-@celery_app.task(name=NOTIFY_REFERRER, **TASK_OPTIONS)
+@celery_app.task(name=NOTIFY_REFERRER, **PIPELINE_TASK_OPTIONS)
 def notify_referrer(self, payload: dict) -> str | None:
     event = ReferralStatusChangedV1.model_validate(payload)
     structlog.contextvars.bind_contextvars(lead_id=str(event.lead_id), correlation_id=event.correlation_id)
