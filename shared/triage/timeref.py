@@ -76,6 +76,9 @@ def days_ago(phrase: str, ref: date) -> int | None:
     p = re.sub(r"^last ([a-z]+)$", lambda m: m.group(1) if m.group(1)[:3] in _MONTHS else m.group(0), p)
     if p in _FIXED:
         return _FIXED[p]
+    m = re.match(r"^(\d{1,2})/((?:19|20)\d\d)$", p)  # month/year, as letters write "05/2026"
+    if m and 1 <= int(m.group(1)) <= 12:
+        return max(0, (ref - _latest(int(m.group(2)), int(m.group(1)), None, ref)).days)
     if re.match(r"^(?:last|past) (?:" + "|".join(_WEEKDAYS) + ")$", p):
         return 7
     if re.match(r"^(?:when (?:i|he|she) was|as a|in (?:high school|college|my))\b", p):
