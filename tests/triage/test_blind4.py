@@ -42,9 +42,9 @@ def test_blind4_no_crisis_missed_and_no_under_triage(report):
 def test_blind4_accuracy_floors(report):
     assert report.urgency_accuracy >= 0.97
     assert report.over_triage_rate <= 0.03
-    assert report.condition_macro_f1 >= 0.95
-    assert report.flag_macro_f1 >= 0.92
-    assert report.primary_accuracy >= 0.86
+    assert report.condition_macro_f1 >= 0.97
+    assert report.flag_macro_f1 >= 0.93
+    assert report.primary_accuracy >= 0.92
     assert report.veteran.f1 >= 0.90
 
 
