@@ -101,6 +101,10 @@ _CLAUSE_BREAK = re.compile(
 # A relative named as the recipient ("texts to family", "letters for my kids") is not the person the
 # risk is about.
 _RECIPIENT_BEFORE = re.compile(r"\b(?:to|for|para|a)\s+$", re.I)
+_DECEASED_BEFORE = re.compile(r"\b(?:muri[oó]|falleci[oó]|se nos fue|perd[ií] a)\s+$", re.I)
+_TOLD_BEFORE = re.compile(
+    r"\b(?:told|tells|telling|texted|texts|messaged|emailed|confided in|said to|wrote to|le dijo a|le cont[oó] a)\s+$", re.I
+)
 _PATIENT_REF_BEFORE = re.compile(r"\b(?:pt|patient|client|caller \(pt\)|caller is (?:the )?(?:pt|patient))\b[^.!?\n]*$", re.I)
 _DX_HEADER = re.compile(r"\b(?:diagnos[ie]s|dx|assessment|impression|diagn[oó]sticos?)\b\s*[:#-]?", re.I)
 
@@ -181,6 +185,8 @@ class Classifier:
             rf"|\b(?:calling|writing|reaching out|inquiring|asking|llamo|escribo)\s+(?:for|about|on behalf of|por|para|de parte de)\s+(?:{poss}|{pron})?\s*(?:\w+\s+)?({rel_core})\b"
             # call-note shorthand without a possessive: "mom calling re: daughter, 14F"
             rf"|\b(?:re:|regarding)\s*(?:pt'?s\s+|patient'?s\s+)?({rel_core})\b"
+            # a call note naming the caller, then the patient: "Llamó la señora P.: su hijo de 22 ..."
+            rf"|\b(?:llam[oó]|called|call from)\b[^.\n]{{0,40}}?[:,]\s*(?:su|her|his)\s+(?:\w+\s+)?({rel_core})\b"
             ,
             re.I,
         )
@@ -191,7 +197,7 @@ class Classifier:
             re.I,
         )
         self._proxy_opening = re.compile(
-            rf"^\W*(?:(?:hi|hello|hey|hola|buenas \w+|buenos d[ií]as|good (?:morning|afternoon|evening))\W+)?(?:{poss})\s+(?:\w+\s+)?({rel_core})\b(?!'s)"
+            rf"^\W*(?:(?:hi|hello|hey|hola|buenas \w+|buenos d[ií]as|good (?:morning|afternoon|evening)|f[ií]jese(?: que)?|mire|oiga|oye|disculpe|perdone|perd[oó]n)\W+)?(?:{poss})\s+(?:\w+\s+)?({rel_core})\b(?!'s)"
             rf"(?!\s+(?:died|passed|killed|committed|was killed|has passed|se suicid[oó]|muri[oó]|says i|thinks i|told me))"
             rf"|\b(?:pt|patient)\s*\(\s*({rel_core})\s*\)",
             re.I,
@@ -404,6 +410,10 @@ class Classifier:
             return False
         if span.label_.startswith("RISK:") and _RECIPIENT_BEFORE.search(doc.text[max(0, doc[s].idx - 6):doc[s].idx]):
             return False  # a recipient ("goodbye texts to family"), not the person at risk
+        if _TOLD_BEFORE.search(doc.text[max(0, doc[s].idx - 24):doc[s].idx]):
+            return False  # the one told ("he told a coworker he has ..."), not the one it is about
+        if span.label_.startswith("RISK:") and _DECEASED_BEFORE.search(doc.text[max(0, doc[s].idx - 24):doc[s].idx]):
+            return False  # "desde que murió mi mamá, dice que ya quiere ...": the deceased is not the one at risk
         if "family" in low or "fam" in low.split() or "runs in" in low or "familia" in low:
             return True  # "family history of" stays family even when a first person follows
         # A first-person subject between the relative and the mention (or inside it) means
