@@ -193,7 +193,7 @@ class Classifier:
         # "my son has ...", "my wife is ...": weaker, dropped when the writer names a condition of
         # their own ("My sister has bipolar ... I have panic disorder").
         self._proxy_possessive = re.compile(
-            rf"\b(?:{poss})\s+(?:\d{{1,2}}[- ]?(?:yo|y/o|year[- ]old|años)\s+)?({rel_core})\W{{0,3}}(?:\w+\W{{0,3}}){{0,3}}?(?:is|has|was diagnosed|needs|suffers|struggles|tiene|est[aá]|necesita|sufre|has been|attempted|tried|won't|refuses|wants|keeps|says|said|told|can't|doesn't|just|recently|'s (?:been|having|struggling|not|always|really|very|so)|is a|was|lleva|ha estado|intent[oó])\b",
+            rf"\b(?:{poss})\s+(?:\d{{1,2}}[- ]?(?:yo|y/o|year[- ]old|años)\s+)?({rel_core})\W{{0,3}}(?:\w+\W{{0,3}}){{0,3}}?(?:is|has|was diagnosed|needs|suffers|struggles|tiene|padece|sufre de|anda|trae|est[aá]|necesita|sufre|has been|attempted|tried|won't|refuses|wants|keeps|says|said|told|can't|doesn't|just|recently|'s (?:been|having|struggling|not|always|really|very|so)|is a|was|lleva|ha estado|intent[oó])\b",
             re.I,
         )
         self._proxy_opening = re.compile(
