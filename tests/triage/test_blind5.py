@@ -48,7 +48,7 @@ def test_blind5_accuracy_floors(report):
     assert report.over_triage_rate <= 0.03
     assert report.condition_macro_f1 >= 0.97
     assert report.flag_macro_f1 >= 0.96
-    assert report.primary_accuracy >= 0.88
+    assert report.primary_accuracy >= 0.95
     assert report.veteran.f1 >= 0.95
 
 
