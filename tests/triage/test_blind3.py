@@ -3,8 +3,8 @@ routine) written from TRIAGE_POLICY.md alone, focused on urgency: methods and pl
 the word suicide, preparation, rehearsals, interrupted attempts, third-party reports, passive
 ideation in English and Spanish, and routine traps (denials, resolved history, idioms, OCD intrusive
 thoughts, research questions). Its first score (crisis recall 0.40) is in docs/triage.md; the misses
-were then fixed with general rules, so it is no longer unseen. Safety gates are hard; the others
-leave a margin below the current figures.
+were then fixed with general rules, so it is no longer unseen. Its gates are in test_labeled_sets.py;
+this file keeps its balance checks and the wordings that appear in no set.
 """
 
 from pathlib import Path
@@ -12,15 +12,10 @@ from pathlib import Path
 import pytest
 
 from shared.triage import get_classifier
-from shared.triage.scoring import load_cases, score
+from shared.triage.scoring import load_cases
 from shared.triage.types import TriageInput
 
 BLIND3 = Path(__file__).resolve().parents[1] / "data" / "triage_blind3.jsonl"
-
-
-@pytest.fixture(scope="module")
-def report():
-    return score(load_cases(BLIND3))
 
 
 def test_blind3_is_large_and_varied():
@@ -30,20 +25,6 @@ def test_blind3_is_large_and_varied():
     by_urgency = {u: sum(c["expected"]["urgency"] == u for c in cases) for u in ("crisis", "urgent", "routine")}
     assert by_urgency["crisis"] >= 45 and by_urgency["urgent"] >= 45 and by_urgency["routine"] >= 70
     assert sum(len(c["text"]) >= 500 for c in cases) >= 5
-
-
-def test_blind3_no_crisis_missed_and_no_under_triage(report):
-    assert report.crisis_recall == 1.0
-    assert report.under_triage_rate == 0.0
-
-
-def test_blind3_accuracy_floors(report):
-    assert report.urgency_accuracy >= 0.97
-    assert report.over_triage_rate <= 0.03
-    assert report.condition_macro_f1 >= 0.97
-    assert report.flag_macro_f1 >= 0.90
-    assert report.primary_accuracy >= 0.95
-    assert report.veteran.f1 >= 0.90
 
 
 def _urgency(text: str, channel: str = "web") -> str:

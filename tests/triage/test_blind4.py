@@ -4,8 +4,8 @@ with headers, med lists, vitals and screener lines; call notes in dense shorthan
 AVH, EtOH, IVDU, OIF/OEF, ANG, USAR, VA CCN); Spanish and Spanglish messages; teen slang ("kms",
 "unalive", "ngl", "fr"); voice-to-text without punctuation; third parties and several people in one
 message. Its first score (crisis recall 0.565) is in docs/triage.md; the misses were then fixed with
-general rules, so it is no longer unseen. Safety gates are hard; the others leave a margin below
-the current figures.
+general rules, so it is no longer unseen. Its gates are in test_labeled_sets.py; this file keeps
+its balance checks and the wordings that appear in no set.
 """
 
 from pathlib import Path
@@ -13,15 +13,10 @@ from pathlib import Path
 import pytest
 
 from shared.triage import get_classifier
-from shared.triage.scoring import load_cases, score
+from shared.triage.scoring import load_cases
 from shared.triage.types import TriageInput
 
 BLIND4 = Path(__file__).resolve().parents[1] / "data" / "triage_blind4.jsonl"
-
-
-@pytest.fixture(scope="module")
-def report():
-    return score(load_cases(BLIND4))
 
 
 def test_blind4_is_large_and_varied():
@@ -32,20 +27,6 @@ def test_blind4_is_large_and_varied():
     assert by_urgency["crisis"] >= 45 and by_urgency["urgent"] >= 45 and by_urgency["routine"] >= 80
     flags = {f for c in cases for f in c["expected"]["flags"]}
     assert len(flags) == 10  # every flag appears
-
-
-def test_blind4_no_crisis_missed_and_no_under_triage(report):
-    assert report.crisis_recall == 1.0
-    assert report.under_triage_rate == 0.0
-
-
-def test_blind4_accuracy_floors(report):
-    assert report.urgency_accuracy >= 0.97
-    assert report.over_triage_rate <= 0.03
-    assert report.condition_macro_f1 >= 0.97
-    assert report.flag_macro_f1 >= 0.93
-    assert report.primary_accuracy >= 0.92
-    assert report.veteran.f1 >= 0.90
 
 
 def _classify(text: str, channel: str = "web"):

@@ -1,4 +1,4 @@
-"""The labeled corpus: the classifier must never miss a crisis and must keep condition F1 high."""
+"""The development corpus's own checks; the gates every set shares are in test_labeled_sets.py."""
 
 from pathlib import Path
 
@@ -24,22 +24,6 @@ def test_corpus_is_large_and_varied():
     assert {c["expected"]["urgency"] for c in cases} == {"routine", "urgent", "crisis"}
 
 
-def test_no_crisis_is_missed(report):
-    assert report.crisis_recall == 1.0
-
-
-def test_condition_macro_f1_at_least_090(report):
-    assert report.condition_macro_f1 >= 0.90
-
-
-def test_urgency_accuracy_and_under_triage(report):
-    assert report.urgency_accuracy >= 0.95
-    assert report.under_triage_rate <= 0.02
-
-
-def test_flags_veteran_and_primary(report):
-    assert report.flag_macro_f1 >= 0.90
+def test_key_flags_each_stay_above_090(report):
     for name in ("pregnant", "treatment_resistant", "spanish_language", "interested_ketamine_infusion"):
         assert report.flags[name].f1 >= 0.90, name
-    assert report.veteran.f1 >= 0.75
-    assert report.primary_accuracy >= 0.85
