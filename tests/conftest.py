@@ -58,6 +58,7 @@ def pytest_unconfigure(config):
     from shared.db import dispose_engines
 
     dispose_engines()
+    _forget_redis_keys()
     if "db_name" in _state:
         try:
             with _admin_connect(_state["admin_url"]) as conn:
@@ -67,6 +68,22 @@ def pytest_unconfigure(config):
     for server in (_state.get("pg_server"), _state.get("redis_server")):
         if server is not None:
             server.close()
+
+
+def _forget_redis_keys() -> None:
+    """Leave the machine's Redis as we found it: drop this run's prefixed broker keys."""
+    prefix = os.environ.get("CAREROUTE_BROKER_KEY_PREFIX")
+    if not prefix or _state.get("redis_server") is not None:
+        return
+    try:
+        import redis
+
+        client = redis.Redis.from_url(os.environ["CAREROUTE_BROKER_URL"], socket_timeout=2)
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    except Exception:
+        pass  # best effort: the keys are namespaced and hold no data
 
 
 def pytest_sessionfinish(session, exitstatus):
