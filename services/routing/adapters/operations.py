@@ -265,13 +265,18 @@ def acknowledge(session: Session, lead: Lead, coordinator_id: UUID | None, actor
     return lead.status
 
 
+def _active_coordinator(session: Session, coordinator_id: UUID) -> Coordinator:
+    coordinator = session.get(Coordinator, coordinator_id)
+    if coordinator is None or not coordinator.active:
+        raise ActionRefused("no_such_coordinator", "That coordinator is not active", 422)
+    return coordinator
+
+
 def claim(session: Session, lead: Lead, coordinator_id: UUID, actor: str, now: datetime) -> str:
     allowed = repo.UNACKNOWLEDGED + (LeadStatus.waiting.value,)
     if lead.status not in allowed:
         raise ActionRefused("not_claimable", f"A {lead.status} lead cannot be claimed")
-    coordinator = session.get(Coordinator, coordinator_id)
-    if coordinator is None or not coordinator.active:
-        raise ActionRefused("no_such_coordinator", "That coordinator is not active", 422)
+    coordinator = _active_coordinator(session, coordinator_id)
     text = f"claimed by {coordinator.name}"
     _assign(session, lead, coordinator_id, now, kind="claim", reason=text, rule=("claim", None),
             explanation={"via": "claim", "chosen": {"id": str(coordinator_id), "name": coordinator.name},
@@ -317,9 +322,7 @@ def decline(session: Session, lead: Lead, coordinator_id: UUID | None, reason: s
 def reassign(session: Session, lead: Lead, coordinator_id: UUID, actor: str, now: datetime) -> str:
     if lead.status not in repo.OPEN_STATUSES + (LeadStatus.waiting.value,):
         raise ActionRefused("not_reassignable", f"A {lead.status} lead cannot be reassigned")
-    coordinator = session.get(Coordinator, coordinator_id)
-    if coordinator is None or not coordinator.active:
-        raise ActionRefused("no_such_coordinator", "That coordinator is not active", 422)
+    coordinator = _active_coordinator(session, coordinator_id)
     text = f"reassigned to {coordinator.name}"
     _assign(session, lead, coordinator_id, now, kind="reassign", reason=text, rule=("reassign", None),
             explanation={"via": "reassign", "chosen": {"id": str(coordinator_id), "name": coordinator.name},
