@@ -55,7 +55,7 @@ def main() -> None:
     import medspacy
     import spacy
 
-    from shared.triage import TriageInput, get_classifier
+    from services.triage import TriageInput, get_classifier
 
     clf = get_classifier()
     for t in texts[:20]:  # warm-up

@@ -173,7 +173,7 @@ def classify(
     input: Optional[Path] = typer.Option(None, "--input", "-i", help="JSON Lines file; stdin when omitted."),
 ) -> None:
     """Triage JSON Lines ({id, text, channel?, structured fields?}) to JSON Lines on stdout."""
-    from shared.triage import classify_jsonl
+    from services.triage import classify_jsonl
 
     _settings()
     if input is None:

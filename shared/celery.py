@@ -136,7 +136,7 @@ def _fresh_connections_after_fork(**_kwargs) -> None:
 
     dispose_engines()
     # Load the triage rules and NLP pipeline now, not on a patient's first lead (~2 s).
-    from shared.triage import get_classifier
+    from services.triage import get_classifier
 
     get_classifier()
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.triage import get_classifier
-from shared.triage.scoring import load_cases
-from shared.triage.types import TriageInput
+from services.triage import get_classifier
+from services.triage.scoring import load_cases
+from services.triage.types import TriageInput
 
 BLIND3 = Path(__file__).resolve().parents[1] / "data" / "triage_blind3.jsonl"
 
@@ -105,7 +105,7 @@ def test_second_round_of_unseen_wordings(text, urgency):
 def test_request_path_screen_catches_every_text_only_crisis():
     """screen_text_for_risk (intake's synchronous screen) must see every crisis whose signal is
     in the text (structured-only C-SSRS answers are the full classifier's job)."""
-    from shared.triage import screen_text_for_risk
+    from services.triage import screen_text_for_risk
 
     data = Path(__file__).resolve().parents[1] / "data"
     missed = []

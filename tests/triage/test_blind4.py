@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.triage import get_classifier
-from shared.triage.scoring import load_cases
-from shared.triage.types import TriageInput
+from services.triage import get_classifier
+from services.triage.scoring import load_cases
+from services.triage.types import TriageInput
 
 BLIND4 = Path(__file__).resolve().parents[1] / "data" / "triage_blind4.jsonl"
 
@@ -110,7 +110,7 @@ def test_substance_use_wordings(text, present):
 
 
 def test_request_path_screen_catches_blind4_text_only_crisis():
-    from shared.triage import screen_text_for_risk
+    from services.triage import screen_text_for_risk
 
     missed = [
         c["id"] for c in load_cases(BLIND4)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.triage import get_classifier, screen_text_for_risk
-from shared.triage.scoring import load_cases
-from shared.triage.types import TriageInput
+from services.triage import get_classifier, screen_text_for_risk
+from services.triage.scoring import load_cases
+from services.triage.types import TriageInput
 
 BLIND5 = Path(__file__).resolve().parents[1] / "data" / "triage_blind5.jsonl"
 

@@ -6,7 +6,7 @@ regressions; docs/triage.md has both figures.
 
 from pathlib import Path
 
-from shared.triage.scoring import load_cases
+from services.triage.scoring import load_cases
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "triage_holdout.jsonl"
 

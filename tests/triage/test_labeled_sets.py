@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.triage.scoring import load_cases, score
+from services.triage.scoring import load_cases, score
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

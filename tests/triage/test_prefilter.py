@@ -4,8 +4,8 @@ import json
 import re
 from pathlib import Path
 
-from shared.triage.prefilter import may_match, prefilter_for, required_literals
-from shared.triage.rules import default_rules
+from services.triage.prefilter import may_match, prefilter_for, required_literals
+from services.triage.rules import default_rules
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

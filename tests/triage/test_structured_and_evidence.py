@@ -3,7 +3,7 @@
 import io
 import json
 
-from shared.triage import CLASSIFIER_VERSION, TriageInput, classify, classify_jsonl, screen_text_for_risk
+from services.triage import CLASSIFIER_VERSION, TriageInput, classify, classify_jsonl, screen_text_for_risk
 
 
 def run(text, channel="referral", **structured):
@@ -82,7 +82,7 @@ def test_version_is_recorded_and_hashes_the_rules():
 
 
 def test_version_changes_when_a_rule_file_changes(tmp_path):
-    from shared.triage.rules import RULES_DIR, load_rules
+    from services.triage.rules import RULES_DIR, load_rules
 
     for path in RULES_DIR.glob("*.yaml"):
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.triage import TriageInput, classify
+from services.triage import TriageInput, classify
 
 DATE = {"message_date": "2026-11-15"}
 

@@ -175,7 +175,7 @@ async def post_triage_preview(request: Request):
     await run_in_threadpool(principal_from, request, {Role.call_center.value, Role.admin.value})
     data = await read_json_body(request)
     draft = parse_model(schemas.TriagePreviewIn, data)
-    from shared.triage import TriageInput, classify
+    from services.triage import TriageInput, classify
 
     structured = _triage_details(veteran=draft.veteran, date_of_birth=draft.date_of_birth,
                                  preferred_language=draft.language)

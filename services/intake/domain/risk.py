@@ -9,6 +9,6 @@ from __future__ import annotations
 
 
 def screen_for_risk(*texts: str | None) -> bool:
-    from shared.triage import screen_text_for_risk
+    from services.triage import screen_text_for_risk
 
     return any(screen_text_for_risk(t) for t in texts if isinstance(t, str) and t)

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, StrictBool
 
 from shared.screeners import ScreenerScores
-from shared.triage import TriageInput
+from services.triage import TriageInput
 
 
 class StructuredFields(ScreenerScores):

@@ -49,7 +49,7 @@ def classify_lead(self, payload: dict) -> None:
     result = None
     if attempts <= settings.classify_max_attempts:
         try:
-            from shared.triage import classify
+            from services.triage import classify
 
             from services.routing.domain.triage_input import build_triage_input
 

@@ -1,6 +1,6 @@
 """CareRoute clinical triage: conditions, urgency, veteran status and routing flags for an inquiry.
 
-See docs/triage.md. Rules live in shared/triage/rules/*.yaml; every result records the version.
+See docs/triage.md. Rules live in services/triage/rules/*.yaml; every result records the version.
 """
 
 from __future__ import annotations

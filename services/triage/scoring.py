@@ -1,6 +1,6 @@
 """Scores the classifier against a labeled JSON Lines corpus.
 
-    .venv/bin/python -m shared.triage.scoring tests/data/triage_corpus.jsonl [--errors]
+    .venv/bin/python -m services.triage.scoring tests/data/triage_corpus.jsonl [--errors]
 
 Each line: {"id", "text", "channel", structured fields..., "expected": {"conditions",
 "primary_condition", "urgency", "veteran", "flags"}}. Prints ids of wrong cases with --errors,
