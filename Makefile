@@ -23,6 +23,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# ruff (lint and format check) and import-linter (the layers and service boundaries in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_triage.py
 	$(BIN)/python bench/bench_intake.py
