@@ -1,18 +1,42 @@
-"""The ASGI app `careroute api` serves: intake's app with routing's and notify's routers beside it.
+"""The ASGI app `careroute api` serves: one FastAPI app with every service's routers.
 
-Each service keeps its own routes; this composition root is the only place they meet.
+This composition root builds the app, installs the problem+json handlers and the middleware, and
+mounts the routers each service contributes (`services.<service>.api.routers()`). The services
+never import each other; this is where they meet.
 """
 
-from services.intake.api.app import create_app
-from services.notify.api import router as notify_router
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shared.http.health import router as health_router
+from shared.http.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from shared.http.problems import install_problem_handlers
+from shared.logging import configure_logging
+from shared.settings import get_settings
+
+from services.intake import api as intake_api
+from services.notify import api as notify_api
 from services.notify.api.webhooks import WEBHOOK_MAX_BODY_BYTES, WEBHOOK_PATH
-from services.routing.api import router as routing_router
+from services.routing import api as routing_api
 
 
-def build_app():
-    app = create_app(body_limits={WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES})
-    app.include_router(routing_router)
-    app.include_router(notify_router)
+def build_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging("api")
+    docs = settings.enable_docs
+    app = FastAPI(
+        title="CareRoute", version="0.1.0", redoc_url=None,
+        docs_url="/docs" if docs else None, openapi_url="/openapi.json" if docs else None,
+    )
+    install_problem_handlers(app)
+    for router in [*intake_api.routers(), *routing_api.routers(), *notify_api.routers(), health_router]:
+        app.include_router(router)
+    # Outermost first: the request id wraps everything, then the body limit (SendGrid's webhook
+    # batches are larger than anything else we accept).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       per_path={WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES})
+    app.add_middleware(RequestIdMiddleware)
     return app
 
 

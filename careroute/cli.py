@@ -116,7 +116,7 @@ def apikey_create(
     """Create an API key and print it (it is stored hashed and cannot be shown again)."""
     from shared.apikeys import create_api_key
     from shared.db import unit_of_work
-    from shared.models import Role
+    from shared.schema import Role
 
     _settings()
     try:
@@ -145,7 +145,7 @@ def apikey_revoke(prefix: str = typer.Argument(..., help="The 8 characters after
 @outbox_app.command("list")
 def outbox_list() -> None:
     """List emails written to the development outbox, newest last."""
-    from services.notify.adapters.backends import list_outbox
+    from services.notify.adapters.email.file_outbox import list_outbox
 
     settings = _settings()
     entries = list_outbox(settings.outbox_dir)
@@ -158,7 +158,7 @@ def outbox_list() -> None:
 @outbox_app.command("show")
 def outbox_show(email_id: str = typer.Argument(..., help="An id (or unique prefix) from `outbox list`.")) -> None:
     """Print one email from the development outbox."""
-    from services.notify.adapters.backends import OutboxLookupError, read_outbox
+    from services.notify.adapters.email.file_outbox import OutboxLookupError, read_outbox
 
     settings = _settings()
     try:

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from shared.apikeys import create_api_key
 from shared.db import unit_of_work
-from shared.models import ApiKey, Coordinator, CoordinatorKey, Role, RoutingRuleset
+from shared.schema import ApiKey, Coordinator, Role, RoutingRuleset
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_DIRECTORY = DEMO_DIR / "clinic.yaml"  # coordinators, hours, on-call rotation
@@ -40,10 +40,8 @@ def seed_demo() -> list[tuple[str, str]]:
         have_keys = {k.name for k in session.exec(select(ApiKey)).all()}
         for role, name, organization in DEMO_KEY_ROLES:
             if name not in have_keys:
-                row, plaintext = create_api_key(session, role, name=name, organization=organization)
-                created.append((role.value, plaintext))
                 person = {"coordinator": "dana@clinic.example", "supervisor": "pat@clinic.example"}.get(role.value)
-                if person in acting_as:
-                    session.flush()
-                    session.add(CoordinatorKey(api_key_id=row.id, coordinator_id=acting_as[person]))
+                _row, plaintext = create_api_key(session, role, name=name, organization=organization,
+                                                 coordinator_id=acting_as.get(person))
+                created.append((role.value, plaintext))
     return created

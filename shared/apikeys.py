@@ -9,27 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from uuid import UUID
 
 from sqlmodel import Session, select
 
+from shared.caller import Caller, CallerKind
 from shared.clock import utcnow
-from shared.models import ApiKey, Role
-
-
-@dataclass(frozen=True)
-class Principal:
-    key_id: UUID | None  # None for the public web form
-    role: str | None
-    organization: str | None = None
-
-    @property
-    def actor(self) -> str:
-        return f"key:{self.key_id}" if self.key_id else "public"
-
-
-PUBLIC = Principal(key_id=None, role=None)
+from shared.schema import ApiKey, Role
 
 
 def _hash(key: str) -> str:
@@ -37,17 +23,20 @@ def _hash(key: str) -> str:
 
 
 def create_api_key(
-    session: Session, role: Role, name: str = "", organization: str | None = None
+    session: Session, role: Role, name: str = "", organization: str | None = None,
+    coordinator_id: UUID | None = None,
 ) -> tuple[ApiKey, str]:
+    """A new key (its row and the plaintext, shown once). `coordinator_id`: whom a coordinator or
+    supervisor key acts as."""
     prefix = secrets.token_hex(4)
     plaintext = f"cr_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(prefix=prefix, key_hash=_hash(plaintext), role=role.value, name=name,
-                 organization=organization)
+                 organization=organization, coordinator_id=coordinator_id)
     session.add(row)
     return row, plaintext
 
 
-def authenticate(session: Session, presented: str) -> Principal | None:
+def authenticate(session: Session, presented: str) -> Caller | None:
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != "cr" or len(parts[1]) != 8:
         return None
@@ -57,7 +46,8 @@ def authenticate(session: Session, presented: str) -> Principal | None:
         return None
     if not hmac.compare_digest(row.key_hash, _hash(presented)):
         return None
-    return Principal(key_id=row.id, role=row.role, organization=row.organization)
+    return Caller(kind=CallerKind.api_key, id=row.id, role=Role(row.role), organization=row.organization,
+                  coordinator_id=row.coordinator_id)
 
 
 def revoke_api_key(session: Session, prefix: str) -> bool:

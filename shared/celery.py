@@ -11,22 +11,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 from celery import Celery, signals
-from sqlalchemy.exc import OperationalError
 
 from shared import tasks
-from shared.errors import TransientError
 from shared.settings import Settings, get_settings
 
+# The packages whose tasks a worker loads, by name (this module imports no service). Pipeline
+# tasks register through shared.retry.pipeline_task: late acks and one retry policy.
 TASK_MODULES = ["services.routing.tasks", "services.notify.tasks"]
-
-# Options every pipeline task shares: give the task back if the process dies, retry brief outages
-# with capped, jittered backoff (far below the visibility timeout), and never give up silently —
-# a task that runs out of retries leaves its lead in a pipeline status for the sweeper.
-PIPELINE_TASK_OPTIONS = dict(
-    bind=True, acks_late=True, reject_on_worker_lost=True,
-    autoretry_for=(TransientError, OperationalError), retry_backoff=True,
-    retry_backoff_max=60, retry_jitter=True, max_retries=10,
-)
 
 
 def _transport_options(settings: Settings) -> dict:
@@ -135,10 +126,6 @@ def _fresh_connections_after_fork(**_kwargs) -> None:
     from shared.db import dispose_engines
 
     dispose_engines()
-    # Load the triage rules and NLP pipeline now, not on a patient's first lead (~2 s).
-    from services.triage import get_classifier
-
-    get_classifier()
 
 
 @signals.task_prerun.connect

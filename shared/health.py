@@ -9,7 +9,7 @@ from sqlmodel import col, func, select
 
 from shared.clock import utcnow
 from shared.db import get_engine, unit_of_work
-from shared.models import PIPELINE_STATUSES, Heartbeat, Lead
+from shared.schema import PIPELINE_STATUSES, Heartbeat, Lead, LeadState, LeadStatus
 from shared.settings import get_settings
 
 
@@ -39,10 +39,12 @@ def deep_health() -> dict:
     problems: list[str] = []
     with unit_of_work() as session:
         beats = {row.name: row.beat_at for row in session.exec(select(Heartbeat)).all()}
+        # A lead routing has not touched yet has no state row: it is `received`.
+        status = func.coalesce(LeadState.status, LeadStatus.received.value)
         oldest = session.exec(
-            select(func.min(Lead.created_at)).where(
-                col(Lead.status).in_([s.value for s in PIPELINE_STATUSES])
-            )
+            select(func.min(Lead.created_at))
+            .outerjoin(LeadState, col(LeadState.lead_id) == col(Lead.id))
+            .where(status.in_([s.value for s in PIPELINE_STATUSES]))
         ).first()
     # Each background loop beats when it runs; silence past a few intervals means it is dead.
     stale_after = {

@@ -22,7 +22,7 @@ from shared.clock import utcnow
 from shared.db import unit_of_work
 from shared.events import Event
 from shared.logging import get_logger
-from shared.models import Heartbeat, OutboxEvent
+from shared.schema import Heartbeat, OutboxEvent
 from shared.settings import get_settings
 
 log = get_logger(__name__)

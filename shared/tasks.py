@@ -7,6 +7,7 @@ SWEEP_DEADLINES = "routing.sweep_deadlines"  # SLA timers and waiting leads (row
 CHECK_ONCALL_COVERAGE = "routing.check_oncall_coverage"  # no gap in the next 14 days
 SEND_NOTIFICATION = "notify.send_notification"
 HANDLE_NOTIFICATION_FAILURE = "routing.handle_notification_failure"
+RECORD_NOTIFICATION_SENT = "routing.record_notification_sent"  # routed → notified
 SEND_ESCALATION = "notify.send_escalation"
 SEND_ALERT = "notify.send_alert"
 NOTIFY_REFERRER = "notify.notify_referrer"

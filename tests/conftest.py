@@ -102,7 +102,7 @@ TABLES = (
     "delivery_event", "referral_update",
     # routing engine
     "routing_ruleset", "oncall_layer", "oncall_override", "sla_deadline", "escalation", "reviewer_copy",
-    "routing_alert", "coordinator_key",
+    "routing_alert", "lead_state",
 )
 
 
@@ -133,7 +133,7 @@ def make_key(db):
     """Creates an API key with a role and returns its Authorization header."""
     from shared.apikeys import create_api_key
     from shared.db import unit_of_work
-    from shared.models import Role
+    from shared.schema import Role
 
     def make(role: str, organization: str | None = None) -> dict:
         with unit_of_work() as session:

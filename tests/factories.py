@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db import unit_of_work
-from shared.models import Coordinator
+from shared.schema import Coordinator
 
 
 def web_form(**overrides: Any) -> dict:
@@ -63,16 +63,42 @@ def make_classified_lead(urgency: str = "routine", conditions=("depression",), p
 
     from shared.clock import utcnow
     from shared.events import LeadClassifiedV1
-    from shared.models import Classification, Lead, LeadContact
+    from services.intake.domain.intake import contact_key
+    from shared.schema import Classification, Lead, LeadContact, LeadState
+    from shared.settings import get_settings
 
+    secret = get_settings().secret_key.get_secret_value().encode()
     with unit_of_work() as session:
-        lead = Lead(reference=f"r-{secrets.token_hex(4)}", channel=channel, status="classified", urgency=urgency,
-                    organization=organization, language=language, created_at=created_at or utcnow())
+        lead = Lead(reference=f"r-{secrets.token_hex(4)}", channel=channel, organization=organization,
+                    language=language, created_at=created_at or utcnow(),
+                    phone_hash=contact_key("phone", phone, secret), email_hash=contact_key("email", email, secret),
+                    region=_region(details))
         session.add(lead)
         session.flush()
+        session.add(LeadState(lead_id=lead.id, status="classified", urgency=urgency))
         session.add(LeadContact(lead_id=lead.id, name="Test Person", phone=phone, email=email,
                                 message="(test)", details=dict(details)))
         session.add(Classification(lead_id=lead.id, conditions=list(conditions), primary_condition=primary,
                                    urgency=urgency, veteran=veteran, flags=list(flags), evidence=[],
                                    classifier_version="test"))
     return LeadClassifiedV1(lead_id=lead.id, urgency=urgency, classifier_version="test").model_dump(mode="json")
+
+
+def _region(details: dict) -> str | None:
+    from services.intake.domain.intake import region_of
+
+    return region_of(details)
+
+
+def lead_record(lead_id):
+    """A lead as a test reads it: intake's facts and routing's state side by side (None if absent)."""
+    from types import SimpleNamespace
+
+    from shared.schema import Lead, LeadState
+
+    with unit_of_work() as session:
+        lead = session.get(Lead, lead_id)
+        if lead is None:
+            return None
+        state = session.get(LeadState, lead.id) or LeadState(lead_id=lead.id, status="received")
+        return SimpleNamespace(**lead.model_dump(), **state.model_dump(exclude={"lead_id"}))

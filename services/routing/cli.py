@@ -121,18 +121,14 @@ def rules_export() -> None:
 @oncall_app.command("coverage")
 def oncall_coverage(days: int = typer.Option(14, min=1, max=90)) -> None:
     """List gaps in the on-call schedule over the next DAYS (exit 1 if there is one)."""
-    from datetime import timedelta
-
     from shared.clock import utcnow
-    from shared.db import unit_of_work
 
-    from services.routing.adapters import repository as repo
-    from services.routing.domain.oncall import coverage_gaps
+    from services.routing.adapters.repository import routing_uow
+    from services.routing.app.coverage import on_call_now
 
     _setup()
-    with unit_of_work() as session:
-        people = {p.id: p for p in repo.directory(session, utcnow())}
-        gaps = coverage_gaps(repo.schedule(session), people, utcnow(), timedelta(days=days))
+    with routing_uow() as repo:
+        _now, gaps = on_call_now(repo, utcnow(), days)
     if not gaps:
         typer.echo(f"on-call covered for the next {days} days")
         return

@@ -127,6 +127,24 @@ class NotificationFailedV1(Event):
         return _lane(self.urgency == "crisis", tasks.ROUTING_QUEUE)
 
 
+class NotificationSentV1(Event):
+    """The email provider accepted a coordinator's notice about a lead: routing moves the lead
+    routed → notified. Written in the transaction that marks the notification sent."""
+
+    type: Literal["notification.sent"] = "notification.sent"
+    notification_id: UUID
+    lead_id: UUID
+    kind: str  # a notice kind code, e.g. "lead_assigned", "escalation"
+    step: int = 0
+    coordinator_id: UUID | None = None
+    urgency: Literal["crisis", "urgent", "routine"] | None = None
+
+    task_name: ClassVar[str] = tasks.RECORD_NOTIFICATION_SENT
+
+    def queue(self) -> str:
+        return _lane(self.urgency == "crisis", tasks.ROUTING_QUEUE)
+
+
 class ReferralStatusChangedV1(Event):
     """A referral moved in a way its referrer cares about, in FHIR Task status words."""
 
@@ -148,6 +166,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "lead.escalated": LeadEscalatedV1,
     "alert.raised": AlertRaisedV1,
     "notification.failed": NotificationFailedV1,
+    "notification.sent": NotificationSentV1,
     "referral.status_changed": ReferralStatusChangedV1,
 }
 

@@ -51,7 +51,7 @@ def test_classify_reads_and_writes_json_lines():
 
 
 def test_outbox_list_and_show(tmp_path, monkeypatch):
-    from services.notify.adapters.backends import FileOutboxBackend
+    from services.notify.adapters.email.file_outbox import FileOutboxBackend
     from services.notify.domain.message import OutgoingEmail
     from shared.settings import reset_settings_cache
 

@@ -10,7 +10,7 @@ import redis
 from sqlmodel import select
 
 from shared.db import unit_of_work
-from shared.models import AuditEvent, Lead
+from shared.schema import AuditEvent, LeadState
 from shared.settings import get_settings
 from tests.factories import make_coordinator
 from tests.support.fake_sendgrid import FakeSendGrid
@@ -43,7 +43,8 @@ def sendgrid_env(fake: FakeSendGrid) -> dict[str, str]:
 
 def lead_status(lead_id: str) -> str:
     with unit_of_work() as session:
-        return session.get(Lead, lead_id).status
+        state = session.get(LeadState, lead_id)
+        return state.status if state else "received"
 
 
 def test_web_inquiry_reaches_the_right_coordinator_by_email_with_no_phi(client, tmp_path, capfd):
@@ -85,7 +86,7 @@ def test_web_inquiry_reaches_the_right_coordinator_by_email_with_no_phi(client, 
 
 def _admin_key() -> dict:
     from shared.apikeys import create_api_key
-    from shared.models import Role
+    from shared.schema import Role
 
     with unit_of_work() as session:
         _row, key = create_api_key(session, Role.admin, name="e2e admin")

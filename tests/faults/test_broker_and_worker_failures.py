@@ -16,7 +16,7 @@ import redis
 from sqlmodel import func, select
 
 from shared.db import unit_of_work
-from shared.models import Lead, Notification
+from shared.schema import LeadState, Notification
 from tests.factories import make_coordinator, web_form
 from tests.support.fake_sendgrid import FakeSendGrid
 from tests.support.pipeline import Pipeline
@@ -76,7 +76,7 @@ def held_by_worker(server: RedisServer) -> int:
 
 def notified_count() -> int:
     with unit_of_work() as session:
-        return session.exec(select(func.count()).select_from(Lead).where(Lead.status == "notified")).one()
+        return session.exec(select(func.count()).select_from(LeadState).where(LeadState.status == "notified")).one()
 
 
 def assert_one_email_per_lead(fake: FakeSendGrid, leads: int = LEADS) -> None:

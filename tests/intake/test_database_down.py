@@ -19,9 +19,9 @@ def client_without_database(monkeypatch):
     monkeypatch.setenv("CAREROUTE_DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
     reset_settings_cache()
     dispose_engines()
-    from services.intake.api.app import create_app
+    from careroute.asgi import build_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(build_app()) as client:
         yield client
     monkeypatch.undo()
     reset_settings_cache()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from shared.clock import utcnow
 from shared.db import unit_of_work
-from shared.models import Heartbeat, Lead
+from shared.schema import Heartbeat, Lead
 
 
 LOOPS = ("relay", "sweeper", "deadline_sweeper", "notify-reconciler")
@@ -36,8 +36,7 @@ def test_deep_health_fails_without_heartbeats_and_passes_with_fresh_ones(client)
 def test_deep_health_flags_a_lead_waiting_too_long(client):
     beat_all()
     with unit_of_work() as session:
-        session.add(Lead(reference="R-OLD0001", channel="web", status="received",
-                         created_at=utcnow() - timedelta(hours=1)))
+        session.add(Lead(reference="R-OLD0001", channel="web", created_at=utcnow() - timedelta(hours=1)))
     response = client.get("/healthz/deep")
     assert response.status_code == 503
     assert response.json()["problems"] == ["lead_waiting_too_long"]

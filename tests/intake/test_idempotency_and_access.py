@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlmodel import func, select
 
 from shared.db import get_engine, unit_of_work
-from shared.models import AuditEvent, Lead
+from shared.schema import AuditEvent, Lead
 from tests.factories import phone_log, referral, web_form
 
 

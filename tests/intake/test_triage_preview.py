@@ -7,7 +7,7 @@ import json
 from sqlmodel import func, select
 
 from shared.db import unit_of_work
-from shared.models import Lead
+from shared.schema import Lead
 
 
 def preview(client, headers, **body):

@@ -7,7 +7,7 @@ import json
 from sqlmodel import select
 
 from shared.db import unit_of_work
-from shared.models import AuditEvent, Lead, LeadContact, OutboxEvent
+from shared.schema import AuditEvent, Lead, LeadContact, LeadState, OutboxEvent
 from tests.factories import web_form
 
 PHI_VALUES = ("Ana Example", "ana@example.com", "555 0100", "5550100", "depression")
@@ -36,7 +36,9 @@ def test_web_inquiry_is_durable_with_its_event_before_202(client):
         contact = session.get(LeadContact, lead.id)
         event = session.exec(select(OutboxEvent)).one()
         audit = session.exec(select(AuditEvent)).one()
-    assert str(lead.id) == body["lead_id"] and lead.channel == "web" and lead.status == "received"
+    assert str(lead.id) == body["lead_id"] and lead.channel == "web"
+    with unit_of_work() as session:  # received: routing has not touched it yet
+        assert session.get(LeadState, lead.id) is None
     assert contact.phone == "+19495550100"  # normalised to E.164
     assert contact.email == "ana@example.com"
     assert event.event_type == "lead.received" and event.published_at is None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.notify.adapters.backends import SendGridBackend
+from services.notify.adapters.email.sendgrid import SendGridBackend
 from services.notify.domain.message import OutgoingEmail
 from tests.support.fake_sendgrid import FakeSendGrid
 
@@ -37,7 +37,7 @@ def make_email(notification_id: str = "ntf-0001", **overrides) -> OutgoingEmail:
 @pytest.fixture
 def sendgrid(db, monkeypatch):
     """The sendgrid backend, configured by settings, pointed at a FakeSendGrid."""
-    from services.notify.tasks.send import reset_email_backend
+    from services.notify.adapters.email import reset_email_backend
     from shared.settings import reset_settings_cache
 
     with FakeSendGrid() as fake:
@@ -56,7 +56,7 @@ def run_task_until_done(task, *args, limit: int = 10) -> int:
     """Call a task directly, as a worker would run it again after each retry: the attempt count."""
     from celery.exceptions import Retry
 
-    from services.notify.tasks.deliver import RetryLater
+    from shared.retry import RetryLater
 
     for attempt in range(1, limit + 1):
         try:
@@ -72,10 +72,29 @@ def outbox_events(event_type: str | None = None) -> list[dict]:
     from sqlmodel import col, select
 
     from shared.db import unit_of_work
-    from shared.models import OutboxEvent
+    from shared.schema import OutboxEvent
 
     with unit_of_work() as session:
         query = select(OutboxEvent).order_by(col(OutboxEvent.id))
         if event_type:
             query = query.where(OutboxEvent.event_type == event_type)
         return [row.payload for row in session.exec(query).all()]
+
+
+def hand_sent_notices_to_routing() -> None:
+    """Run routing's consumer for every `notification.sent` in the outbox, as the relay and a
+    worker would: that is how a sent notice moves its lead routed → notified."""
+    from services.routing.tasks import record_notification_sent
+
+    for payload in outbox_events("notification.sent"):
+        record_notification_sent(payload)
+
+
+def lead_status(lead_id) -> str:
+    """The lead's status as routing holds it (`received` before routing touched it)."""
+    from shared.db import unit_of_work
+    from shared.schema import LeadState
+
+    with unit_of_work() as session:
+        state = session.get(LeadState, lead_id)
+        return state.status if state else "received"

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.notify.adapters.backends import SendGridBackend, build_mime
+from services.notify.adapters.email.common import build_mime
+from services.notify.adapters.email.sendgrid import SendGridBackend
 from services.notify.domain.compose import (
     FORBIDDEN_TERMS,
     KINDS,

@@ -14,9 +14,9 @@ from sqlmodel import col, select
 from shared.clock import utcnow
 from shared.db import unit_of_work
 from shared.events import AlertRaisedV1, LeadEscalatedV1, LeadRoutedV1, ReferralStatusChangedV1
-from shared.models import Assignment, Coordinator, Lead, LeadContact, Notification, ReferralUpdate
+from shared.schema import Assignment, Coordinator, Lead, LeadContact, LeadState, Notification, ReferralUpdate
 from tests.factories import make_coordinator
-from tests.notify.conftest import outbox_events, run_task_until_done
+from tests.notify.conftest import hand_sent_notices_to_routing, outbox_events, run_task_until_done
 from tests.support.fake_sendgrid import ClientError, Hang, HtmlTooLarge, RateLimited, ServerError
 
 PATIENT = {"name": "Zebulon Canaryfield", "phone": "+19495550199", "email": "zebulon.canary@example.com",
@@ -28,10 +28,10 @@ PHI_WORDS = ("zebulon", "canaryfield", "5550199", "1971-03-09", "suicid", "ketam
 def make_lead(coordinator: Coordinator | None = None, *, urgency="crisis", channel="web", status="routed",
               reference=None, details=None, step=0) -> tuple[Lead, Assignment | None]:
     with unit_of_work() as session:
-        lead = Lead(reference=reference or f"R-{uuid4().hex[:7].upper()}", channel=channel, status=status,
-                    urgency=urgency)
+        lead = Lead(reference=reference or f"R-{uuid4().hex[:7].upper()}", channel=channel)
         session.add(lead)
         session.flush()
+        session.add(LeadState(lead_id=lead.id, status=status, urgency=urgency))
         session.add(LeadContact(lead_id=lead.id, details=details or {}, **PATIENT))
         assignment = None
         if coordinator is not None:
@@ -40,9 +40,14 @@ def make_lead(coordinator: Coordinator | None = None, *, urgency="crisis", chann
     return lead, assignment
 
 
+def urgency_of(lead) -> str:
+    with unit_of_work() as session:
+        return session.get(LeadState, lead.id).urgency
+
+
 def routed(lead, assignment, **fields) -> dict:
     event = LeadRoutedV1(lead_id=lead.id, assignment_id=assignment.id, coordinator_id=assignment.coordinator_id,
-                         urgency=lead.urgency, acknowledge_by=utcnow() + timedelta(minutes=5), **fields)
+                         urgency=urgency_of(lead), acknowledge_by=utcnow() + timedelta(minutes=5), **fields)
     return event.model_dump(mode="json")
 
 
@@ -107,7 +112,7 @@ def test_routed_to_accepted_delay_is_measured_per_notification(sendgrid, dana):
 
 def escalated(lead, coordinator, *, step=1, kind="escalation", role="backup", **fields) -> dict:
     return LeadEscalatedV1(lead_id=lead.id, step=step, recipient_coordinator_id=coordinator.id, role=role, kind=kind,
-                           urgency=lead.urgency, acknowledge_by=utcnow() + timedelta(minutes=5),
+                           urgency=urgency_of(lead), acknowledge_by=utcnow() + timedelta(minutes=5),
                            **fields).model_dump(mode="json")
 
 
@@ -127,8 +132,9 @@ def test_escalation_step_and_crisis_repeat_pages_are_each_sent_once(sendgrid, da
     assert "still not acknowledged" in mails[1]["subject"] and "page 2" in mails[1]["subject"]
     assert {(r.kind, r.step) for r in rows()} == {("escalation", 1), ("crisis_repeat", 2), ("crisis_repeat", 3)}
     assert_no_phi(mails)
+    hand_sent_notices_to_routing()
     with unit_of_work() as session:
-        assert session.get(Lead, lead.id).status == "routed"  # escalations never mark a lead notified
+        assert session.get(LeadState, lead.id).status == "routed"  # escalations never mark a lead notified
 
 
 # --- alerts to supervisors ----------------------------------------------------------------------------
@@ -172,7 +178,7 @@ def test_alert_falls_back_to_on_call_when_there_is_no_supervisor(sendgrid, dana)
 
 def test_one_supervisor_rate_limited_does_not_block_or_duplicate_the_others(sendgrid, dana):
     from services.notify.tasks import send_alert
-    from services.notify.tasks.deliver import RetryLater
+    from shared.retry import RetryLater
 
     make_supervisor(name="Pat Supervisor", email="pat@clinic.example")
     make_supervisor(name="Kim Supervisor", email="kim@clinic.example")
@@ -320,7 +326,7 @@ def test_an_alert_email_that_fails_raises_no_alert_about_itself(sendgrid):
 
 def test_server_errors_back_off_exponentially_and_rate_limits_wait_for_the_reset(sendgrid, dana):
     from services.notify.tasks import send_notification
-    from services.notify.tasks.deliver import RetryLater
+    from shared.retry import RetryLater
 
     lead, assignment = make_lead(dana, urgency="routine")
     payload = routed(lead, assignment)
@@ -359,7 +365,7 @@ def test_routine_notice_gives_up_after_its_retries_and_moves_the_ladder(sendgrid
 
 def test_crisis_email_failing_past_its_deadline_raises_a_critical_alarm_once_and_keeps_trying(sendgrid, dana):
     from services.notify.tasks import send_notification
-    from services.notify.tasks.deliver import RetryLater
+    from shared.retry import RetryLater
 
     lead, assignment = make_lead(dana, urgency="crisis")
     payload = routed(lead, assignment, occurred_at=utcnow() - timedelta(minutes=3))  # deadline: 2 min

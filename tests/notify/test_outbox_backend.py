@@ -8,13 +8,8 @@ from email.parser import BytesParser
 
 import pytest
 
-from services.notify.adapters.backends import (
-    FileOutboxBackend,
-    OutboxLookupError,
-    build_backend,
-    list_outbox,
-    read_outbox,
-)
+from services.notify.adapters.email import build_backend
+from services.notify.adapters.email.file_outbox import FileOutboxBackend, OutboxLookupError, list_outbox, read_outbox
 from services.notify.domain.message import EmailBackend
 from shared.settings import Settings
 from tests.notify.conftest import make_email

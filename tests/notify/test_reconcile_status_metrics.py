@@ -9,7 +9,7 @@ import pytest
 
 from shared.clock import utcnow
 from shared.db import unit_of_work
-from shared.models import Lead, LeadContact, Notification, ReferralUpdate
+from shared.schema import Lead, LeadContact, LeadState, Notification, ReferralUpdate
 from tests.factories import make_coordinator
 from tests.notify.conftest import outbox_events
 
@@ -29,9 +29,10 @@ def sent_notification(*, urgency, sent_minutes_ago, status="sent", backend="send
     coordinator = make_coordinator(name="Dana Reyes", email=f"dana{uuid4().hex[:6]}@clinic.example")
     now = utcnow()
     with unit_of_work() as session:
-        lead = Lead(reference=f"R-{uuid4().hex[:7].upper()}", channel="web", status="notified", urgency=urgency)
+        lead = Lead(reference=f"R-{uuid4().hex[:7].upper()}", channel="web")
         session.add(lead)
         session.flush()
+        session.add(LeadState(lead_id=lead.id, status="notified", urgency=urgency))
         row = Notification(
             lead_id=lead.id, recipient=coordinator.email, kind=kind, status=status, urgency=urgency,
             coordinator_id=coordinator.id, backend=backend,
@@ -104,14 +105,14 @@ def test_a_notice_whose_retries_were_lost_fails_visibly_after_its_retry_budget(d
 
 
 def test_a_late_delivery_event_still_lands_after_the_overdue_flag(webhook_configured):
-    from services.notify.adapters import repository as repo
+    from services.notify.adapters.repository import SqlNotifyRepository
     from services.notify.domain.webhook import DeliveryEvent
     from services.notify.tasks.reconcile import reconcile_once
 
     row = sent_notification(urgency="crisis", sent_minutes_ago=15)
     reconcile_once()
     with unit_of_work() as session:
-        repo.apply_delivery_events(session, [DeliveryEvent(str(row.id), "delivered", "ev-late", utcnow(), None)])
+        SqlNotifyRepository(session).apply_delivery_events([DeliveryEvent(str(row.id), "delivered", "ev-late", utcnow(), None)])
     assert reload(row).status == "delivered" and reload(row).overdue_at is not None
 
 
@@ -120,9 +121,10 @@ def test_a_late_delivery_event_still_lands_after_the_overdue_flag(webhook_config
 
 def make_referral() -> Lead:
     with unit_of_work() as session:
-        lead = Lead(reference=f"R-{uuid4().hex[:7].upper()}", channel="referral", status="scheduled")
+        lead = Lead(reference=f"R-{uuid4().hex[:7].upper()}", channel="referral")
         session.add(lead)
         session.flush()
+        session.add(LeadState(lead_id=lead.id, status="scheduled"))
         session.add(LeadContact(lead_id=lead.id, name="Jordan Referred", phone="+19495550177",
                                 message="MDD, recurrent, severe (F33.2). Requesting Spravato evaluation.",
                                 date_of_birth="1985-04-12",

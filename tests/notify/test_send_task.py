@@ -12,9 +12,9 @@ from sqlmodel import select
 from shared.clock import utcnow
 from shared.db import unit_of_work
 from shared.events import LeadRoutedV1
-from shared.models import Assignment, Lead, LeadContact, Notification
+from shared.schema import Assignment, Lead, LeadContact, LeadState, Notification
 from tests.factories import make_coordinator
-from tests.notify.conftest import run_task_until_done
+from tests.notify.conftest import hand_sent_notices_to_routing, lead_status, run_task_until_done
 from tests.support.fake_sendgrid import AcceptThenDrop, ClientError, RateLimited, ServerError
 
 CANARY = {"name": "Zebulon Canaryfield", "phone": "+19495550199", "email": "zebulon.canary@example.com",
@@ -26,9 +26,10 @@ CANARY = {"name": "Zebulon Canaryfield", "phone": "+19495550199", "email": "zebu
 def routed_event(db) -> dict:
     coordinator = make_coordinator(name="Dana Reyes", email="dana@clinic.example")
     with unit_of_work() as session:
-        lead = Lead(reference="R-7K3M9QX", channel="web", status="routed", urgency="crisis")
+        lead = Lead(reference="R-7K3M9QX", channel="web")
         session.add(lead)
         session.flush()
+        session.add(LeadState(lead_id=lead.id, status="routed", urgency="crisis"))
         session.add(LeadContact(lead_id=lead.id, **CANARY))
         assignment = Assignment(lead_id=lead.id, coordinator_id=coordinator.id, step=0, reason="test")
         session.add(assignment)
@@ -61,8 +62,8 @@ def test_one_email_with_no_phi_and_lead_notified(sendgrid, routed_event):
     assert row.status == "sent" and row.attempts == 1 and row.provider_message_id
     assert mail["personalizations"][0]["to"][0]["email"] == "dana@clinic.example"
     assert mail["personalizations"][0].get("custom_args", mail.get("custom_args", {}))["notification_id"] == str(row.id)
-    with unit_of_work() as session:
-        assert session.exec(select(Lead)).one().status == "notified"
+    hand_sent_notices_to_routing()
+    assert lead_status(routed_event["lead_id"]) == "notified"
 
 
 def test_the_same_event_twice_sends_one_email(sendgrid, routed_event):
@@ -92,8 +93,8 @@ def test_client_error_fails_without_a_retry_storm(sendgrid, routed_event):
     run_until_done(routed_event)
     row = notification()
     assert row.status == "failed" and row.attempts == 1 and sendgrid.requests == 1
-    with unit_of_work() as session:
-        assert session.exec(select(Lead)).one().status == "routed"  # still in sight of the sweeper
+    hand_sent_notices_to_routing()
+    assert lead_status(routed_event["lead_id"]) == "routed"  # still in sight of the sweeper
 
 
 def test_a_stale_sending_row_is_resent_and_counted(sendgrid, routed_event):

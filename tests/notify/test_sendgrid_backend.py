@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from services.notify.adapters.backends import SendGridBackend, build_backend
+from services.notify.adapters.email import build_backend
+from services.notify.adapters.email.sendgrid import SendGridBackend
 from services.notify.domain.errors import PermanentSendError, RetryableSendError
 from services.notify.domain.message import EmailBackend
 from shared.settings import Settings
@@ -249,7 +250,7 @@ def test_another_process_can_send_to_the_fake(fake_sendgrid):
     # The end-to-end suite runs the worker as a subprocess: the fake must serve other processes.
     script = (
         "import sys\n"
-        "from services.notify.adapters.backends import SendGridBackend\n"
+        "from services.notify.adapters.email.sendgrid import SendGridBackend\n"
         "from tests.notify.conftest import make_email\n"
         "backend = SendGridBackend(sys.argv[1], sys.argv[2], 2.0, 'CareRoute <no-reply@careroute.local>')\n"
         "print(backend.send(make_email('ntf-from-subprocess')))\n"

@@ -10,7 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from services.notify.adapters.backends import SmtpBackend, build_backend
+from services.notify.adapters.email import build_backend
+from services.notify.adapters.email.smtp import SmtpBackend
 from services.notify.domain.errors import PermanentSendError, RetryableSendError
 from shared.settings import Settings
 from tests.notify.conftest import FROM, make_email

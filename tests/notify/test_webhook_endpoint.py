@@ -18,7 +18,7 @@ from sqlmodel import func, select
 
 from shared.clock import utcnow
 from shared.db import unit_of_work
-from shared.models import DeliveryEvent, Lead, Notification
+from shared.schema import DeliveryEvent, Lead, LeadState, Notification
 from tests.factories import make_coordinator
 from tests.notify.conftest import outbox_events
 
@@ -66,9 +66,10 @@ def make_notification(*, urgency="crisis", kind="lead_assigned", status="sent", 
     with unit_of_work() as session:
         lead_id = None
         if lead:
-            row = Lead(reference=f"R-{uuid4().hex[:7].upper()}", channel="web", status="notified", urgency=urgency)
+            row = Lead(reference=f"R-{uuid4().hex[:7].upper()}", channel="web")
             session.add(row)
             session.flush()
+            session.add(LeadState(lead_id=row.id, status="notified", urgency=urgency))
             lead_id = row.id
         notification = Notification(lead_id=lead_id, recipient=coordinator.email, kind=kind, status=status,
                                     urgency=urgency, coordinator_id=coordinator.id, backend="sendgrid",

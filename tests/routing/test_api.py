@@ -10,8 +10,8 @@ from sqlmodel import col, select
 
 from shared.db import unit_of_work
 from shared.links import sign_token
-from shared.models import Coordinator, Lead, OutboxEvent
-from tests.factories import make_classified_lead, make_coordinator
+from shared.schema import Coordinator, OutboxEvent
+from tests.factories import lead_record, make_classified_lead, make_coordinator
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -23,13 +23,12 @@ def events(event_type: str) -> list[dict]:
     return [r.payload for r in rows]
 
 
-def routed_lead(**kw) -> Lead:
+def routed_lead(**kw):
     from services.routing.tasks.route import route_once
 
     payload = make_classified_lead(**kw)
     route_once(payload)
-    with unit_of_work() as session:
-        return session.get(Lead, payload["lead_id"])
+    return lead_record(payload["lead_id"])
 
 
 def bound_key(client, make_key, coordinator, role="coordinator") -> dict:
@@ -152,8 +151,7 @@ def test_decline_reroutes_to_someone_else_and_cannot_serve_sends_an_alternative(
     assert done.json()["status"] == "not_eligible"
     assert events("referral.status_changed")[-1] == {**events("referral.status_changed")[-1],
                                                      "status": "rejected", "reason": "out_of_area"}
-    with unit_of_work() as session:
-        row = session.get(Lead, lead.id)
+    row = lead_record(lead.id)
     assert row.alternative == {"kind": "primary_care"} and row.outcome_reason == "out_of_area"
 
 
@@ -210,8 +208,7 @@ def test_signed_link_acknowledges_and_escalation_link_takes_over(client):
     assert "Take this lead" in sam_page.text
     taken = client.post(f"/console/leads/{lead.reference}/acknowledge", data={"t": sign_token(lead.reference, sam.id)})
     assert "acknowledged" in taken.text
-    with unit_of_work() as session:
-        assert session.get(Lead, lead.id).coordinator_id == sam.id
+    assert lead_record(lead.id).coordinator_id == sam.id
     stale = client.post(f"/console/leads/{lead.reference}/acknowledge", data={"t": sign_token(lead.reference, dana.id)})
     assert stale.status_code == 403
 
@@ -225,8 +222,7 @@ def test_signed_link_decline_with_cannot_serve_records_the_alternative(client):
     done = client.post(f"/console/leads/{lead.reference}/decline",
                        data={"t": token, "reason": "out_of_area", "alternative": "988"})
     assert "alternative recorded" in done.text
-    with unit_of_work() as session:
-        assert session.get(Lead, lead.id).alternative == {"kind": "988"}
+    assert lead_record(lead.id).alternative == {"kind": "988"}
     assert re.search(r"<strong>", done.text)
 
 

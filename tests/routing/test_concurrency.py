@@ -14,7 +14,7 @@ from collections import Counter
 from sqlmodel import select
 
 from shared.db import unit_of_work
-from shared.models import Assignment, Lead
+from shared.schema import Assignment, LeadState
 from tests.factories import make_classified_lead, make_coordinator
 
 
@@ -60,8 +60,8 @@ def test_eight_concurrent_routings_never_exceed_capacity(db):
     outcomes = Counter(_run_at_once(payloads))
     assert outcomes == {"routed": 6, "waiting": 2}
     with unit_of_work() as session:
-        open_by_person = Counter(l.coordinator_id for l in session.exec(select(Lead)).all() if l.status == "routed")
-        waiting = [l for l in session.exec(select(Lead)).all() if l.status == "waiting"]
+        open_by_person = Counter(s.coordinator_id for s in session.exec(select(LeadState)).all() if s.status == "routed")
+        waiting = [s for s in session.exec(select(LeadState)).all() if s.status == "waiting"]
     assert all(open_by_person[p.id] == 2 for p in people)
     assert all("capacity" in l.waiting_reason for l in waiting) and all(l.route_after for l in waiting)
 
@@ -95,7 +95,7 @@ def test_eight_route_tasks_on_a_celery_worker_with_eight_processes(db, tmp_path)
 
         def routed() -> bool:
             with unit_of_work() as session:
-                return sum(1 for l in session.exec(select(Lead)).all() if l.status == "routed") == 8
+                return sum(1 for s in session.exec(select(LeadState)).all() if s.status == "routed") == 8
 
         wait_for(routed, 60, what="8 leads routed")
     finally:

@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import col, select
 
 from shared.db import unit_of_work
-from shared.models import (
-    Assignment, Coordinator, Escalation, Lead, OutboxEvent, ReviewerCopy, RoutingAlert, SlaDeadline,
+from shared.schema import (
+    Assignment, Coordinator, Escalation, LeadState, OutboxEvent, ReviewerCopy, RoutingAlert, SlaDeadline,
 )
-from tests.factories import make_classified_lead, make_coordinator
+from tests.factories import lead_record, make_classified_lead, make_coordinator
 
 LA = ZoneInfo("America/Los_Angeles")
 WEEKDAYS = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -28,9 +28,8 @@ def events(event_type: str) -> list[dict]:
     return [r.payload for r in rows]
 
 
-def lead_row(payload) -> Lead:
-    with unit_of_work() as session:
-        return session.get(Lead, payload["lead_id"])
+def lead_row(payload):
+    return lead_record(payload["lead_id"])
 
 
 def route(payload, now=TUESDAY_10):
@@ -52,7 +51,7 @@ def test_assignment_records_rule_version_and_explanation(db):
     dana = make_coordinator(name="Dana Reyes", email="dana@clinic.example", specialties=["ocd"])
     route(make_classified_lead(conditions=["depression"], primary="depression"))  # Sam → 1/1 (full)
     with unit_of_work() as session:  # make sure Sam holds the first lead, so Sam is at capacity
-        first = session.exec(select(Lead)).one()
+        first = session.exec(select(LeadState)).one()
         sam = session.exec(select(Coordinator).where(Coordinator.email == "sam@clinic.example")).one()
         first.coordinator_id = sam.id
         session.add(first)
@@ -169,8 +168,8 @@ def test_unacknowledged_urgent_lead_climbs_backup_supervisor_on_call(db):
 
 
 def test_crisis_pages_repeat_every_five_minutes_until_acknowledged(db):
-    from services.routing.adapters import operations as ops
-    from services.routing.adapters import repository as repo
+    from services.routing.adapters.repository import routing_uow
+    from services.routing.app.actions import acknowledge
 
     pat, riley, sam, dana = _team()
     payload = make_classified_lead(urgency="crisis")
@@ -184,9 +183,9 @@ def test_crisis_pages_repeat_every_five_minutes_until_acknowledged(db):
     assert [e["step"] for e in repeats] == [1, 2, 3]
     assert {e["recipient_coordinator_id"] for e in repeats} == {str(owner)}
     assert all(e["urgency"] == "crisis" for e in events("lead.escalated"))
-    with unit_of_work() as session:
-        lead = repo.lock_lead(session, payload["lead_id"])
-        ops.acknowledge(session, lead, owner, "test", t0 + timedelta(minutes=16))
+    with routing_uow() as repo:
+        lead, state = repo.lock(payload["lead_id"])
+        acknowledge(repo, lead, state, owner, "test", t0 + timedelta(minutes=16))
     before = len(events("lead.escalated"))
     sweep(t0 + timedelta(minutes=30))
     assert len(events("lead.escalated")) == before  # acknowledged: the pages stop
@@ -220,7 +219,7 @@ def test_two_timeouts_in_a_row_pause_the_coordinator_and_alert(db):
 def test_notification_failure_moves_the_ladder_on_at_once(db):
     from shared.events import NotificationFailedV1
 
-    from services.routing.tasks.failures import handle_failure_once
+    from services.routing.tasks.notices import handle_failure_once
 
     pat, riley, sam, dana = _team()
     payload = make_classified_lead(urgency="urgent")

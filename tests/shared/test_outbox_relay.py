@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from shared.db import unit_of_work
 from shared.events import LeadReceivedV1
-from shared.models import OutboxEvent
+from shared.schema import OutboxEvent
 from shared.outbox import add_event, publish_pending, run_relay
 from tests.support.servers import wait_for
 

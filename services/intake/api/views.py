@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 
-def lead_out(view, *, staff: bool) -> dict:
-    lead, classification, assignment_row, notifications, contact = view
-    body = {
-        "id": lead.id,
-        "reference": lead.reference,
-        "channel": lead.channel,
-        "status": lead.status,
-        "urgency": lead.urgency,
-        "created_at": lead.created_at,
-        "classification": None,
-        "assignment": None,
-        "notifications": [
-            {"id": n.id, "kind": n.kind, "step": n.step, "status": n.status,
-             "attempts": n.attempts, "sent_at": n.sent_at}
-            for n in notifications
-        ],
-        "contact": None,
+from shared.readmodel.lead_view import LeadView
+
+
+def lead_out(view: LeadView, *, staff: bool) -> dict:
+    """Staff see the person's contact details and the text spans behind the classification;
+    referrers see neither."""
+    classification = asdict(view.classification) if view.classification else None
+    if classification is not None and not staff:
+        classification["evidence"] = None
+    return {
+        "id": view.id, "reference": view.reference, "channel": view.channel, "status": view.status,
+        "urgency": view.urgency, "created_at": view.created_at, "classification": classification,
+        "assignment": asdict(view.assignment) if view.assignment else None,
+        "notifications": [asdict(n) for n in view.notifications],
+        "contact": asdict(view.contact) if staff and view.contact else None,
     }
-    if classification is not None:
-        body["classification"] = {
-            "conditions": classification.conditions,
-            "primary_condition": classification.primary_condition,
-            "urgency": classification.urgency,
-            "veteran": classification.veteran,
-            "flags": classification.flags,
-            "evidence": classification.evidence if staff else None,
-            "classifier_version": classification.classifier_version,
-            "manual_triage": classification.manual_triage,
-        }
-    if assignment_row is not None:
-        assignment, coordinator = assignment_row
-        body["assignment"] = {
-            "coordinator_id": coordinator.id,
-            "coordinator_name": coordinator.name,
-            "step": assignment.step,
-            "reason": assignment.reason,
-            "assigned_at": assignment.created_at,
-        }
-    if staff and contact is not None:
-        body["contact"] = {
-            "name": contact.name, "phone": contact.phone, "email": contact.email,
-            "message": contact.message, "date_of_birth": contact.date_of_birth,
-            "preferred_contact_method": contact.preferred_contact_method,
-            "preferred_contact_time": contact.preferred_contact_time,
-        }
-    return body

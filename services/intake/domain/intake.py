@@ -1,28 +1,17 @@
-"""Receiving an inquiry: the decisions, with persistence behind a small interface.
-
-The lead, its PHI, its `lead.received` event and the idempotency record are written by the caller
-in ONE transaction, so the API never answers 202 for a lead that is not durable, and the broker is
-never touched inside the request.
-"""
+"""Intake's rules: what an inquiry is, its opaque reference, the request fingerprint and the
+Idempotency-Key format, and the repeat-contact keys. Pure: no I/O, no settings of its own."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-from uuid import UUID
+from typing import Any
 
-from shared.apikeys import Principal
 from shared.errors import DomainError, FieldProblem
-from shared.events import Event, LeadReceivedV1, ReferralStatusChangedV1
-from shared.logging import get_logger
-
-from services.intake.domain.crisis import crisis_resources
-
-log = get_logger(__name__)
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,255}$")
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
@@ -51,15 +40,6 @@ class Receipt:
     replayed: bool = False
 
 
-class IntakeRepository(Protocol):
-    def try_lock_idempotency(self, scope: str, key: str) -> bool: ...
-    def find_idempotency(self, scope: str, key: str) -> tuple[str, dict] | None: ...
-    def save_idempotency(self, scope: str, key: str, request_hash: str, lead_id: UUID, response: dict) -> None: ...
-    def create_lead(self, inquiry: Inquiry, reference: str, risk_flag: bool, principal: Principal) -> UUID: ...
-    def add_event(self, event: Event) -> None: ...
-    def audit(self, principal: Principal, action: str, lead_id: UUID | None, detail: dict) -> None: ...
-
-
 def new_reference() -> str:
     return "R-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(7))
 
@@ -81,53 +61,32 @@ def check_idempotency_key(value: str | None) -> str | None:
     return value
 
 
-def receive_inquiry(
-    repo: IntakeRepository,
-    inquiry: Inquiry,
-    principal: Principal,
-    *,
-    risk_flag: bool,
-    fingerprint: str,
-    idempotency_key: str | None,
-    correlation_id: str | None,
-) -> Receipt:
-    scope = str(principal.key_id) if principal.key_id else "public"
-    if idempotency_key:
-        if not repo.try_lock_idempotency(scope, idempotency_key):
-            raise DomainError(
-                "idempotency_conflict", 409, "The same request is already being processed",
-                detail="Retry in a moment to get its result.", headers={"Retry-After": "1"},
-            )
-        stored = repo.find_idempotency(scope, idempotency_key)
-        if stored is not None:
-            stored_hash, response = stored
-            if stored_hash != fingerprint:
-                raise DomainError(
-                    "idempotency_key_reused", 422,
-                    "This Idempotency-Key was used with a different request",
-                    errors=[FieldProblem("Idempotency-Key", "reused", "Use a new key for a new request.")],
-                )
-            return Receipt(202, response, replayed=True)
+def contact_key(kind: str, value: str | None, secret: bytes) -> str | None:
+    """HMAC of a normalised phone or email: routing matches repeat contacts by it; not reversible."""
+    if not value:
+        return None
+    if kind == "email":
+        normal = value.strip().lower()
+    else:
+        normal = "".join(ch for ch in value if ch.isdigit() or ch == "+")
+    if not normal:
+        return None
+    return hmac.new(secret, f"{kind}:{normal}".encode(), hashlib.sha256).hexdigest()
 
-    reference = new_reference()
-    lead_id = repo.create_lead(inquiry, reference, risk_flag, principal)
-    repo.add_event(
-        LeadReceivedV1(
-            lead_id=lead_id, channel=inquiry.channel, risk_flag=risk_flag, correlation_id=correlation_id
-        )
-    )
-    if inquiry.channel == "referral":
-        # The referrer hears back within minutes: "referral received, reference R-…".
-        repo.add_event(ReferralStatusChangedV1(lead_id=lead_id, status="received", correlation_id=correlation_id))
-    repo.audit(principal, "lead.create", lead_id, {"channel": inquiry.channel})
-    body = {
-        "lead_id": str(lead_id),
-        "reference": reference,
-        "status": "received",
-        "status_url": f"/v1/leads/{lead_id}",
-        "crisis_resources": crisis_resources(inquiry.language) if risk_flag else None,
-    }
-    if idempotency_key:
-        repo.save_idempotency(scope, idempotency_key, fingerprint, lead_id, body)
-    log.info("lead_received", lead_id=str(lead_id), channel=inquiry.channel, risk_flag=risk_flag)
-    return Receipt(202, body)
+
+def region_of(details: dict) -> str | None:
+    """The state or region a referral names, as a short code (licensing: routing's rules use it)."""
+    region = details.get("state") or details.get("region")
+    if not isinstance(region, str):
+        return None
+    return region.strip().upper()[:16] or None
+
+
+def triage_details(**values: Any) -> dict:
+    """The structured fields triage reads, without empty ones (dates as ISO strings)."""
+    out = {}
+    for key, value in values.items():
+        if value is None or value == [] or value == {}:
+            continue
+        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out

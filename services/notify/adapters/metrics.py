@@ -15,7 +15,7 @@ from sqlalchemy import case, func
 from sqlmodel import col, select
 
 from shared.db import unit_of_work
-from shared.models import DeliveryEvent, Notification
+from shared.schema import DeliveryEvent, Notification
 
 # Seconds from "lead routed" to "provider accepted": crisis ought to sit in the first few.
 BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)

@@ -14,17 +14,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-KINDS = (
-    "lead_assigned",
-    "repeat_contact",
-    "escalation",
-    "crisis_repeat",
-    "reassignment",
-    "daily_digest",
-    "referral_received",
-    "referral_status",
-    "alert",
-)
+from services.notify.domain.policy import NoticeKind
+
+KINDS = tuple(NoticeKind)
 # Kinds about no single lead: the reference is optional.
 LEADLESS_KINDS = ("daily_digest", "alert")
 SEVERITIES = ("info", "warning", "critical")

@@ -8,11 +8,69 @@ from uuid import UUID
 
 from sqlmodel import Session, col, delete, select
 
-from shared.models import AuditEvent, Coordinator, OncallLayer, OncallOverride, RoutingRuleset
+from shared.apikeys import create_api_key
+from shared.schema import (
+    Assignment,
+    AuditEvent,
+    Classification,
+    Coordinator,
+    Lead,
+    LeadState,
+    OncallLayer,
+    OncallOverride,
+    Role,
+    RoutingRuleset,
+)
 
-from services.routing.adapters import repository as repo
+from services.routing.adapters.repository import current_ruleset
+from services.routing.domain.directory import zone
 from services.routing.domain.documents import DirectoryDoc, window_bounds
 from services.routing.domain.rules import Ruleset, assign_versions
+
+
+class SqlDirectoryStore:
+    """The `DirectoryStore` port (app/ports.py) on one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def coordinators(self) -> list[Coordinator]:
+        return list(self.session.exec(select(Coordinator).order_by(Coordinator.name)).all())
+
+    def coordinator(self, coordinator_id: UUID) -> Coordinator | None:
+        return self.session.get(Coordinator, coordinator_id)
+
+    def coordinator_by_email(self, email: str) -> Coordinator | None:
+        return self.session.exec(select(Coordinator).where(Coordinator.email == email.lower())).first()
+
+    def known_emails(self) -> set[str]:
+        return {c.email.lower() for c in self.session.exec(select(Coordinator)).all()}
+
+    def save(self, row: Coordinator) -> None:
+        self.session.add(row)
+
+    def audit(self, actor: str, action: str, detail: dict) -> None:
+        self.session.add(AuditEvent(actor=actor, action=action, detail=detail))
+
+    def create_key(self, role: Role, name: str, coordinator_id: UUID) -> str:
+        _row, plaintext = create_api_key(self.session, role, name=name, coordinator_id=coordinator_id)
+        return plaintext
+
+    def import_directory(self, doc: DirectoryDoc, actor: str, deactivate_missing: bool = False,
+                         replace_schedule: bool = True) -> dict:
+        return import_directory(self.session, doc, actor, deactivate_missing, replace_schedule)
+
+    def export_directory(self) -> dict:
+        return export_directory(self.session)
+
+    def store_ruleset(self, ruleset: Ruleset, actor: str) -> Ruleset:
+        return store_ruleset(self.session, ruleset, actor)
+
+    def export_ruleset(self) -> dict:
+        return export_ruleset(self.session)
+
+    def export_leads_for_replay(self, since: datetime) -> list[dict]:
+        return export_leads_for_replay(self.session, since)
 
 
 def import_directory(session: Session, doc: DirectoryDoc, actor: str = "cli", deactivate_missing: bool = False,
@@ -91,8 +149,6 @@ def _hours_out(working_hours: dict) -> dict:
 
 
 def _window_out(w: dict, tz: str) -> dict:
-    from services.routing.domain.directory import zone
-
     start = datetime.fromisoformat(w["start"]).astimezone(zone(tz))
     end = datetime.fromisoformat(w["end"]).astimezone(zone(tz))
     out = {"start": start.isoformat(), "end": end.isoformat()}
@@ -156,27 +212,29 @@ def store_ruleset(session: Session, ruleset: Ruleset, actor: str = "cli") -> Rul
 
 
 def export_ruleset(session: Session) -> dict:
-    return repo.current_ruleset(session).model_dump(mode="json", exclude_none=True)
+    return current_ruleset(session).model_dump(mode="json", exclude_none=True)
 
 
 def export_leads_for_replay(session: Session, since: datetime) -> list[dict]:
     """Leads since `since` as `careroute simulate` lines: routing facts, timings and opaque contact
     keys only (the HMAC prefix), never a name, contact detail or message."""
-    from shared.models import Assignment, Classification, Lead
-
-    leads = session.exec(select(Lead).where(col(Lead.created_at) >= since).order_by(col(Lead.created_at))).all()
+    rows = session.exec(
+        select(Lead, LeadState).outerjoin(LeadState, col(LeadState.lead_id) == col(Lead.id))
+        .where(col(Lead.created_at) >= since).order_by(col(Lead.created_at))
+    ).all()
     out = []
-    for lead in leads:
+    for lead, state in rows:
+        state = state or LeadState(lead_id=lead.id, status="received")
         c = session.exec(select(Classification).where(Classification.lead_id == lead.id)).first()
         first = session.exec(select(Assignment).where(Assignment.lead_id == lead.id)
                              .order_by(col(Assignment.step))).first()
         ack = None
-        if first is not None and lead.acknowledged_at is not None:
-            ack = round(max((lead.acknowledged_at - first.created_at).total_seconds(), 0) / 60, 1)
+        if first is not None and state.acknowledged_at is not None:
+            ack = round(max((state.acknowledged_at - first.created_at).total_seconds(), 0) / 60, 1)
         flags = list(c.flags) if c else []
         key = lead.phone_hash or lead.email_hash
         out.append({
-            "id": lead.reference, "at": lead.created_at.isoformat(), "urgency": lead.urgency or "urgent",
+            "id": lead.reference, "at": lead.created_at.isoformat(), "urgency": state.urgency or "urgent",
             "conditions": list(c.conditions) if c else [], "primary": c.primary_condition if c else None,
             "veteran": bool(c and c.veteran), "language": "es" if "spanish_language" in flags else lead.language,
             "flags": flags, "channel": lead.channel, "organization": lead.organization, "region": lead.region,

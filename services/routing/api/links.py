@@ -1,7 +1,7 @@
-"""The page a coordinator's email links to (moved here from intake): check the signed link, show
-the lead's state, and let them act on it — acknowledge (which stops the SLA clock), take it over
-when it was escalated to them, or decline it (re-routed), or say the clinic cannot serve the person
-and record the alternative offered (988, their primary care provider, another service).
+"""The page a coordinator's email links to: check the signed link, show the lead's state, and let
+them act on it — acknowledge (which stops the SLA clock), take it over when it was escalated to
+them, decline it (re-routed), or say the clinic cannot serve the person and record the
+alternative offered (988, their primary care provider, another service). Rules: app/links.py.
 
 The link alone shows no PHI: whoever holds an email may not be the coordinator. Details need a
 signed-in console session (the console is its own issue).
@@ -9,21 +9,22 @@ signed-in console session (the console is its own issue).
 
 from __future__ import annotations
 
-from html import escape
+from pathlib import Path
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
 
 from shared.clock import utcnow
-from shared.db import unit_of_work
-from shared.links import LinkInvalid, verify_token
-from shared.models import AuditEvent, Lead, ReviewerCopy
+from shared.http.deps import DbSession
+from shared.http.pages import render_page
+from shared.links import LinkInvalid
 
-from services.routing.adapters import operations as ops
-from services.routing.adapters import repository as repo
+from services.routing.adapters.repository import SqlRoutingRepository
+from services.routing.app import links
+from services.routing.domain.lifecycle import ActionRefused
 
 router = APIRouter(include_in_schema=False)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 REASON_WORDS = {
     "at_capacity": "I am at capacity", "out_of_office": "I am out of office",
     "specialty_mismatch": "Not my specialty", "language_mismatch": "Language needs another coordinator",
@@ -39,110 +40,45 @@ ALTERNATIVE_WORDS = {
     "primary_care": "Their primary care provider", "community_mental_health": "Community mental health center",
     "other_service": "Another service",
 }
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
-<title>{escape(title)} · CareRoute</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2933}}
-dt{{font-weight:600}}dd{{margin:0 0 .6rem}}button{{font-size:1rem;padding:.6rem 1.2rem}}
-form{{margin:1rem 0}}select{{font-size:1rem}}</style></head>
-<body><h1>{escape(title)}</h1>{body}</body></html>"""
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
-
-
-def _load(session, reference: str, token: str, lock: bool = False):
-    """(claim, lead, relation): relation is owner, escalated (told by the ladder) or reviewer."""
-    claim = verify_token(token, reference)
-    query = select(Lead).where(Lead.reference == reference)
-    lead = session.exec(query.with_for_update() if lock else query).first()
-    if lead is None:
-        raise LinkInvalid("link_invalid")
-    who = claim.coordinator_id
-    if lead.coordinator_id == who:
-        return claim, lead, "owner"
-    if lead.status in repo.UNACKNOWLEDGED and who in repo.escalation_recipients(session, lead.id):
-        return claim, lead, "escalated"
-    if session.get(ReviewerCopy, (lead.id, who)) is not None:
-        return claim, lead, "reviewer"
-    raise LinkInvalid("link_not_for_you")
+REFUSALS = {"link_expired": "This link has expired.", "link_not_for_you": "This lead is no longer assigned to you."}
 
 
 def _refused(exc: LinkInvalid) -> HTMLResponse:
-    words = {"link_expired": "This link has expired.", "link_not_for_you": "This lead is no longer assigned to you."}
-    return _page("Link not valid", f"<p>{escape(words.get(exc.code, 'This link is not valid.'))}</p>", 403)
-
-
-def _options(words: dict) -> str:
-    return "".join(f'<option value="{escape(k)}">{escape(v)}</option>' for k, v in words.items())
-
-
-@router.get("/console/leads/{reference}", response_class=HTMLResponse)
-def open_lead(reference: str, t: str = "") -> HTMLResponse:
-    with unit_of_work() as session:
-        try:
-            claim, lead, relation = _load(session, reference, t)
-        except LinkInvalid as exc:
-            return _refused(exc)
-        session.add(AuditEvent(actor=f"link:{claim.coordinator_id}", action="lead.link_open", lead_id=lead.id))
-    base = f"/console/leads/{escape(reference)}"
-    token = f'<input type="hidden" name="t" value="{escape(t)}">'
-    actions = ""
-    if lead.status in repo.UNACKNOWLEDGED and relation in ("owner", "escalated"):
-        label = "Acknowledge" if relation == "owner" else "Take this lead"
-        actions += f'<form method="post" action="{base}/acknowledge">{token}<button>{label}</button></form>'
-    if relation == "owner" and lead.status in repo.OPEN_STATUSES:
-        actions += (f'<form method="post" action="{base}/decline">{token}<label>Decline: '
-                    f'<select name="reason">{_options(REASON_WORDS)}</select></label> <button>Decline</button></form>'
-                    f'<form method="post" action="{base}/decline">{token}<label>The clinic cannot serve them: '
-                    f'<select name="reason">{_options(CANNOT_SERVE_WORDS)}</select></label><br><label>Alternative offered: '
-                    f'<select name="alternative">{_options(ALTERNATIVE_WORDS)}</select></label> '
-                    f'<button>Record and close</button></form>')
-    body = (f"<dl><dt>Reference</dt><dd>{escape(lead.reference)}</dd>"
-            f"<dt>Priority</dt><dd>{escape((lead.urgency or 'pending').upper())}</dd>"
-            f"<dt>Status</dt><dd>{escape(lead.status)}</dd>"
-            f"<dt>Received</dt><dd>{lead.created_at:%Y-%m-%d %H:%M} UTC</dd></dl>{actions}"
-            "<p>Sign in to the console to see the person's details.</p>")
-    return _page(f"Lead {lead.reference}", body)
+    return render_page(TEMPLATES, "link_message.html", 403, title="Link not valid",
+                       message=REFUSALS.get(exc.code, "This link is not valid."))
 
 
 def _result(reference: str, status: str) -> HTMLResponse:
-    return _page(f"Lead {reference}", f"<p>Status: <strong>{escape(status)}</strong>. Thank you.</p>")
+    return render_page(TEMPLATES, "link_result.html", title=f"Lead {reference}", status_words=status)
+
+
+@router.get("/console/leads/{reference}", response_class=HTMLResponse)
+def open_lead(reference: str, session: DbSession, t: str = "") -> HTMLResponse:
+    try:
+        view = links.open_link(SqlRoutingRepository(session), reference, t)
+    except LinkInvalid as exc:
+        return _refused(exc)
+    return render_page(TEMPLATES, "link_lead.html", title=f"Lead {view.reference}", lead=view, token=t,
+                       base=f"/console/leads/{reference}", reasons=REASON_WORDS,
+                       cannot_serve=CANNOT_SERVE_WORDS, alternatives=ALTERNATIVE_WORDS)
 
 
 @router.post("/console/leads/{reference}/acknowledge", response_class=HTMLResponse)
-def acknowledge_lead(reference: str, request: Request, t: str = Form("")) -> HTMLResponse:
-    with unit_of_work() as session:
-        try:
-            claim, lead, relation = _load(session, reference, t, lock=True)
-        except LinkInvalid as exc:
-            return _refused(exc)
-        if relation == "reviewer":
-            return _refused(LinkInvalid("link_not_for_you"))
-        try:
-            status = ops.acknowledge(session, lead, claim.coordinator_id, f"link:{claim.coordinator_id}", utcnow())
-        except ops.ActionRefused:
-            status = lead.status
+def acknowledge_lead(reference: str, session: DbSession, t: str = Form("")) -> HTMLResponse:
+    try:
+        status = links.acknowledge_by_link(SqlRoutingRepository(session), reference, t, utcnow())
+    except LinkInvalid as exc:
+        return _refused(exc)
     return _result(reference, status)
 
 
 @router.post("/console/leads/{reference}/decline", response_class=HTMLResponse)
-def decline_lead(reference: str, t: str = Form(""), reason: str = Form(""), alternative: str = Form("")) -> HTMLResponse:
-    with unit_of_work() as session:
-        try:
-            claim, lead, relation = _load(session, reference, t, lock=True)
-        except LinkInvalid as exc:
-            return _refused(exc)
-        if relation != "owner":
-            return _refused(LinkInvalid("link_not_for_you"))
-        try:
-            ops.decline(session, lead, claim.coordinator_id, reason,
-                        {"kind": alternative} if alternative else None, f"link:{claim.coordinator_id}", utcnow())
-        except ops.ActionRefused as exc:
-            return _page("Not done", f"<p>{escape(exc.message)}.</p>", exc.status)
-        status = "declined — sent to another coordinator" if lead.coordinator_id != claim.coordinator_id \
-            else lead.status
-        if lead.status == "not_eligible":
-            status = "not eligible — alternative recorded"
+def decline_lead(reference: str, session: DbSession, t: str = Form(""), reason: str = Form(""),
+                 alternative: str = Form("")) -> HTMLResponse:
+    try:
+        status = links.decline_by_link(SqlRoutingRepository(session), reference, t, reason, alternative, utcnow())
+    except LinkInvalid as exc:
+        return _refused(exc)
+    except ActionRefused as exc:
+        return render_page(TEMPLATES, "link_message.html", exc.status, title="Not done", message=f"{exc.message}.")
     return _result(reference, status)

@@ -8,6 +8,7 @@ control the clock. A person with no working hours configured counts as always on
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from uuid import UUID
@@ -137,26 +138,52 @@ def next_on_shift(person: Person, now: datetime, horizon: timedelta = timedelta(
     return min(candidates) if candidates else None
 
 
-def unavailable_reason(person: Person, now: datetime, urgency: str, lead_region: str | None = None) -> str | None:
-    """Why this person cannot take a new lead now (None when they can)."""
+class Unavailable(StrEnum):
+    """Why a person cannot take a new lead now (the explanation adds the specifics in words)."""
+
+    inactive = "inactive"
+    out_of_office = "out_of_office"
+    on_holiday = "on_holiday"
+    off_shift = "off_shift"
+    not_licensed = "not_licensed"
+    paused = "paused"
+    at_capacity = "at_capacity"
+    daily_limit = "daily_limit"
+
+
+# Absences that end by themselves at a known time: a routine lead can wait for the next shift.
+SHIFT_ABSENCES = frozenset({Unavailable.off_shift, Unavailable.on_holiday, Unavailable.out_of_office})
+
+
+def why_unavailable(
+    person: Person, now: datetime, urgency: str, lead_region: str | None = None
+) -> tuple[Unavailable, str] | None:
+    """(code, words) for why this person cannot take a new lead now; None when they can."""
     if not person.active:
-        return "inactive"
+        return Unavailable.inactive, "inactive"
     until = out_of_office_until(person, now)
     if until is not None:
-        return f"out of office until {until.astimezone(zone(person.timezone)):%Y-%m-%d %H:%M}"
+        local = until.astimezone(zone(person.timezone))
+        return Unavailable.out_of_office, f"out of office until {local:%Y-%m-%d %H:%M}"
     if local_date(person, now) in person.holidays:
-        return "on holiday"
+        return Unavailable.on_holiday, "on holiday"
     if not on_shift(person, now):
-        return "off shift"
+        return Unavailable.off_shift, "off shift"
     if lead_region and person.regions and lead_region not in person.regions:
-        return f"not licensed in {lead_region}"
+        return Unavailable.not_licensed, f"not licensed in {lead_region}"
     if person.paused and urgency == "routine":
-        return "paused from routine leads"
+        return Unavailable.paused, "paused from routine leads"
     if person.open_leads >= person.max_open_leads:
-        return f"at capacity {person.open_leads}/{person.max_open_leads}"
+        return Unavailable.at_capacity, f"at capacity {person.open_leads}/{person.max_open_leads}"
     if person.max_new_per_day is not None and person.new_today >= person.max_new_per_day:
-        return f"daily limit {person.new_today}/{person.max_new_per_day}"
+        return Unavailable.daily_limit, f"daily limit {person.new_today}/{person.max_new_per_day}"
     return None
+
+
+def unavailable_reason(person: Person, now: datetime, urgency: str, lead_region: str | None = None) -> str | None:
+    """Why this person cannot take a new lead now, in words (None when they can)."""
+    why = why_unavailable(person, now, urgency, lead_region)
+    return why[1] if why else None
 
 
 def start_of_local_day(person: Person, now: datetime) -> datetime:

@@ -14,15 +14,35 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from uuid import UUID
 
-from services.routing.domain.directory import Person, next_on_shift, unavailable_reason
+from services.routing.domain.directory import SHIFT_ABSENCES, Person, next_on_shift, why_unavailable
 from services.routing.domain.oncall import OnCall
 from services.routing.domain.rules import ON_CALL_POOL, PoolSpec, Rule, Ruleset, first_match
 
 CAPACITY_RECHECK = timedelta(minutes=15)
 NOBODY_RECHECK = timedelta(hours=1)
 STRATEGY_WORDS = {"round_robin": "round robin", "least_loaded": "least loaded", "weighted": "weighted"}
+
+
+class Via(StrEnum):
+    """How the chosen person was found."""
+
+    pool = "pool"
+    fallback = "fallback"
+    on_call = "on_call"
+    last_resort = "last_resort"  # a crisis with nobody on call: any active coordinator
+    wait = "wait"  # nobody: the lead waits
+
+
+class WaitReason(StrEnum):
+    """Why nobody was chosen (the decision's text says it in words)."""
+
+    off_shift = "off_shift"  # until the first of the pools' people comes on shift
+    at_capacity = "at_capacity"  # capacity or daily limits: check again soon
+    empty_pools = "empty_pools"  # nobody in the rule's pools at all
+    no_active_coordinator = "no_active_coordinator"  # a crisis and nobody active anywhere
 
 
 @dataclass(frozen=True)
@@ -42,12 +62,13 @@ class LeadFacts:
 class Decision:
     rule: Rule
     chosen: Person | None
-    via: str  # "pool", "fallback", "on_call", "last_resort", "wait"
+    via: Via
     pool: str | None
     strategy: str
     skipped: list[tuple[Person, str]] = field(default_factory=list)
     wait_until: datetime | None = None
-    wait_reason: str | None = None
+    wait: WaitReason | None = None
+    wait_reason: str | None = None  # the same, in words
     reviewers: list[Person] = field(default_factory=list)
     review_flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -75,6 +96,7 @@ class Decision:
             "skipped": [{"id": str(p.id), "name": p.name, "reason": why} for p, why in self.skipped],
             "wait_until": self.wait_until.isoformat() if self.wait_until else None,
             "wait_reason": self.wait_reason,
+            "wait": self.wait,
             "reviewers": [{"id": str(p.id), "name": p.name} for p in self.reviewers],
             "review_flags": list(self.review_flags), "notes": list(self.notes), "text": self.text,
         }
@@ -126,6 +148,7 @@ def decide(
     rule = first_match(ruleset, lead)
     staff = [p for p in people if p.id not in exclude]
     skipped: list[tuple[Person, str]] = []
+    skipped_codes: set = set()
     seen: set[UUID] = set()
     tried_pools: list[tuple[str, list[Person]]] = []
 
@@ -138,12 +161,13 @@ def decide(
         tried_pools.append((name, members))
         out = []
         for p in members:
-            why = unavailable_reason(p, now, lead.urgency, lead.region)
+            why = why_unavailable(p, now, lead.urgency, lead.region)
             if why is None:
                 out.append(p)
             elif p.id not in seen:
                 seen.add(p.id)
-                skipped.append((p, why))
+                skipped_codes.add(why[0])
+                skipped.append((p, why[1]))
         return out
 
     def chosen(via: str, pool: str, strategy: str, members: list[Person], notes=()) -> Decision:
@@ -156,40 +180,41 @@ def decide(
     action = rule.route
     members = eligible_in(action.pool)
     if members:
-        return chosen("pool", action.pool, action.strategy, members)
+        return chosen(Via.pool, action.pool, action.strategy, members)
     if action.fallback:
         members = eligible_in(action.fallback)
         if members:
-            return chosen("fallback", action.fallback, action.strategy,
+            return chosen(Via.fallback, action.fallback, action.strategy,
                           members, notes=[f"nobody eligible in {action.pool}, fallback {action.fallback}"])
     if lead.urgency in ("crisis", "urgent") and action.pool != ON_CALL_POOL:
         members = eligible_in(ON_CALL_POOL)
         if members:
-            return chosen("on_call", ON_CALL_POOL, "least_loaded", members,
+            return chosen(Via.on_call, ON_CALL_POOL, "least_loaded", members,
                           notes=[f"nobody eligible for a {lead.urgency} lead, on-call takes it"])
     if lead.urgency == "crisis":
         # Never a dead end for a crisis: anyone active, in or out of shift and capacity.
         members = [p for p in staff if p.active and p.role == "coordinator"] or [p for p in staff if p.active]
         if members:
-            return chosen("last_resort", "everyone", "least_loaded", members,
+            return chosen(Via.last_resort, "everyone", "least_loaded", members,
                           notes=["COVERAGE GAP: nobody on call; any active coordinator takes it"])
-        return Decision(rule, None, "wait", None, action.strategy, skipped,
-                        wait_until=now, wait_reason="no active coordinator at all")
+        return Decision(rule, None, Via.wait, None, action.strategy, skipped, wait_until=now,
+                        wait=WaitReason.no_active_coordinator, wait_reason="no active coordinator at all")
     # Routine (or urgent with nobody on call): wait for the first of these pools' people on shift.
     candidates = [p for _name, ms in tried_pools for p in ms if p.active and not p.paused]
     starts = [t for t in (next_on_shift(p, now) for p in candidates) if t is not None and t > now]
-    off_shift_only = skipped and all(why in ("off shift", "on holiday") or why.startswith("out of office")
-                                     for _p, why in skipped)
+    off_shift_only = bool(skipped) and skipped_codes <= SHIFT_ABSENCES
     if starts and off_shift_only:
         until = min(starts)
+        wait = WaitReason.off_shift
         reason = f"nobody on shift; next coordinator on shift at {until.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
     elif skipped:
-        until = now + CAPACITY_RECHECK
+        until, wait = now + CAPACITY_RECHECK, WaitReason.at_capacity
         reason = "nobody eligible (capacity or limits); checking again in 15 minutes"
     else:
-        until = now + NOBODY_RECHECK
+        until, wait = now + NOBODY_RECHECK, WaitReason.empty_pools
         reason = "no coordinator in the rule's pools"
-    return Decision(rule, None, "wait", None, action.strategy, skipped, wait_until=until, wait_reason=reason)
+    return Decision(rule, None, Via.wait, None, action.strategy, skipped, wait_until=until, wait=wait,
+                    wait_reason=reason)
 
 
 def _copy_reviewer(decision: Decision, lead: LeadFacts, people: list[Person], ruleset: Ruleset,
@@ -201,7 +226,7 @@ def _copy_reviewer(decision: Decision, lead: LeadFacts, people: list[Person], ru
     if not flags:
         return
     members = pool_members(review.pool, ruleset.pools.get(review.pool), people, lead)
-    available = [p for p in members if p.active and unavailable_reason(p.with_counts(open_leads=0, new_today=0),
+    available = [p for p in members if p.active and why_unavailable(p.with_counts(open_leads=0, new_today=0),
                                                                        now, "urgent") is None]
     pool = available or [p for p in members if p.active]
     if pool:

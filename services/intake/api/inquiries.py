@@ -1,0 +1,124 @@
+"""POST /v1/inquiries/web|phone and /v1/referrals: take an inquiry in durably (app/receive.py).
+
+The quick risk screen runs on the raw text before validation, so even a malformed request from
+someone at risk gets crisis resources back (in the error too).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from shared.caller import PUBLIC, Caller
+from shared.http.deps import DbSession, client_ip, request_id, require_caller
+from shared.http.json_body import body_doc, read_json_body
+from shared.http.problems import parse_model
+from shared.schema import Role
+
+from services.intake.adapters.repository import SqlIntakeRepository
+from services.intake.api import schemas
+from services.intake.app.receive import receive_inquiry
+from services.intake.domain.crisis import crisis_resources
+from services.intake.domain.intake import Inquiry, check_idempotency_key, request_fingerprint, triage_details
+from services.intake.domain.risk import screen_for_risk
+
+router = APIRouter(tags=["intake"])
+Body = Annotated[Any, Depends(read_json_body)]
+IdempotencyKey = Annotated[str | None, Header()]
+CallCenter = Annotated[Caller, Depends(require_caller(Role.call_center, Role.admin))]
+Provider = Annotated[Caller, Depends(require_caller(Role.provider, Role.admin))]
+
+
+def _field(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else None
+
+
+def _screen(request: Request, language: Any, *texts: Any) -> bool:
+    """Runs before validation; a positive screen adds crisis resources to any error as well."""
+    risky = screen_for_risk(*[t for t in texts if isinstance(t, str)])
+    if risky:
+        resources = crisis_resources(language if isinstance(language, str) else None)
+        request.state.problem_extra = {"crisis_resources": resources}
+    return risky
+
+
+def _accept(request: Request, session, inquiry: Inquiry, caller: Caller, risk: bool, body: Any,
+            idempotency_key: str | None) -> JSONResponse:
+    key = check_idempotency_key(idempotency_key)
+    receipt = receive_inquiry(
+        SqlIntakeRepository(session, client_ip(request)), inquiry, caller, risk_flag=risk,
+        fingerprint=request_fingerprint(request.url.path, body), idempotency_key=key,
+        correlation_id=request_id(request),
+    )
+    headers = {"Location": receipt.body["status_url"]}
+    if receipt.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(receipt.body, status_code=receipt.status_code, headers=headers)
+
+
+@router.post("/v1/inquiries/web", status_code=202, response_model=schemas.AcceptedOut,
+             openapi_extra=body_doc(schemas.WebInquiryIn))
+def post_web_inquiry(request: Request, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None):
+    risk = _screen(request, _field(data, "language"), _field(data, "message"))
+    form = parse_model(schemas.WebInquiryIn, data)
+    inquiry = _person_inquiry("web", form, message=form.message, name=form.name, writing_for=form.writing_for)
+    return _accept(request, session, inquiry, PUBLIC, risk, data, idempotency_key)
+
+
+@router.post("/v1/inquiries/phone", status_code=202, response_model=schemas.AcceptedOut,
+             openapi_extra=body_doc(schemas.PhoneInquiryIn))
+def post_phone_inquiry(request: Request, caller: CallCenter, data: Body, session: DbSession,
+                       idempotency_key: IdempotencyKey = None):
+    risk = _screen(request, _field(data, "language"), _field(data, "notes"))
+    call = parse_model(schemas.PhoneInquiryIn, data)
+    inquiry = _person_inquiry("phone", call, message=call.notes, name=call.caller_name,
+                              writing_for=call.caller_relationship, organization=caller.organization)
+    return _accept(request, session, inquiry, caller, risk, data, idempotency_key)
+
+
+@router.post("/v1/referrals", status_code=202, response_model=schemas.AcceptedOut,
+             openapi_extra=body_doc(schemas.ReferralIn))
+def post_referral(request: Request, caller: Provider, data: Body, session: DbSession,
+                  idempotency_key: IdempotencyKey = None):
+    # Referrers are clinicians: no resources in the response, but risk still takes the crisis lane.
+    reason = _field(data, "reason")
+    risk = screen_for_risk(reason if isinstance(reason, str) else None)
+    referral = parse_model(schemas.ReferralIn, data)
+    patient = referral.patient
+    screeners = referral.screeners.model_dump(exclude_none=True) if referral.screeners else {}
+    details = triage_details(
+        veteran=patient.veteran, date_of_birth=patient.date_of_birth, preferred_language=patient.preferred_language,
+        icd10_codes=[d.code for d in referral.diagnoses],
+        provider_urgency=referral.requested_urgency,
+        requested_treatment=referral.requested_treatment,
+        va_community_care=referral.va_community_care,
+        referrer={"name": referral.referrer.name, "practice": referral.referrer.practice,
+                  "npi": referral.referrer.npi, "phone": referral.referrer.phone,
+                  "email": referral.referrer.email},
+        **screeners,
+    )
+    inquiry = Inquiry(
+        channel="referral", message=referral.reason, name=patient.name, phone=patient.phone,
+        email=patient.email,
+        date_of_birth=patient.date_of_birth.isoformat() if patient.date_of_birth else None,
+        language=patient.preferred_language,
+        organization=caller.organization or referral.referrer.practice,
+        details=details,
+    )
+    return _accept(request, session, inquiry, caller, risk, data, idempotency_key)
+
+
+def _person_inquiry(channel: str, form: Any, *, message: str, name: str, writing_for: str | None,
+                    organization: str | None = None) -> Inquiry:
+    """The web form and the phone log share their contact and preference fields."""
+    return Inquiry(
+        channel=channel, message=message, name=name, phone=form.phone, email=form.email,
+        date_of_birth=form.date_of_birth.isoformat() if form.date_of_birth else None,
+        language=form.language, preferred_contact_method=form.preferred_contact_method,
+        preferred_contact_time=form.preferred_contact_time, how_heard=form.how_heard,
+        organization=organization,
+        details=triage_details(veteran=form.veteran, date_of_birth=form.date_of_birth,
+                               preferred_language=form.language, writing_for=writing_for),
+    )

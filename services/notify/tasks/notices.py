@@ -1,0 +1,68 @@
+"""The event-driven notices: a routed lead, an escalation step, an alert, a referral's status.
+
+Each task parses its event and hands a notice to the one guarded send path (app/deliver.py).
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from shared.events import AlertRaisedV1, LeadEscalatedV1, LeadRoutedV1, ReferralStatusChangedV1
+from shared.logging import get_logger
+from shared.retry import pipeline_task
+from shared.tasks import NOTIFY_REFERRER, SEND_ALERT, SEND_ESCALATION, SEND_NOTIFICATION
+
+from services.notify.adapters.email import email_backend
+from services.notify.adapters.repository import notify_uow
+from services.notify.app import alerts, referrer
+from services.notify.app.deliver import coordinator_notice, deliver
+from services.notify.domain import policy
+
+log = get_logger(__name__)
+
+
+def _bind(event) -> None:
+    structlog.contextvars.bind_contextvars(lead_id=str(event.lead_id), correlation_id=event.correlation_id)
+
+
+@pipeline_task(SEND_NOTIFICATION)
+def send_notification(self, payload: dict) -> str | None:
+    """`lead.routed`: tell the coordinator a lead was routed to them (a new-lead, repeat-contact or
+    reassignment notice) — once."""
+    event = LeadRoutedV1.model_validate(payload)
+    _bind(event)
+    notice = coordinator_notice(
+        notify_uow, kind=policy.routed_kind(event.repeat_contact, event.reassigned), lead_id=event.lead_id,
+        coordinator_id=event.coordinator_id, urgency=event.urgency, step=event.step,
+        acknowledge_by=event.acknowledge_by, triggered_at=event.occurred_at, assignment_id=event.assignment_id,
+        actor=f"task:{SEND_NOTIFICATION}",
+    )
+    return deliver(notify_uow, email_backend(), notice, self.request.retries or 0) if notice else None
+
+
+@pipeline_task(SEND_ESCALATION)
+def send_escalation(self, payload: dict) -> str | None:
+    """`lead.escalated`: a ladder step or a repeated crisis page, to the person routing chose."""
+    event = LeadEscalatedV1.model_validate(payload)
+    _bind(event)
+    log.info("escalation_notice", step=event.step, role=event.role, kind=event.kind)
+    notice = coordinator_notice(
+        notify_uow, kind=event.kind, lead_id=event.lead_id, coordinator_id=event.recipient_coordinator_id,
+        urgency=event.urgency, step=event.step, acknowledge_by=event.acknowledge_by,
+        triggered_at=event.occurred_at, actor=f"task:{SEND_ESCALATION}",
+    )
+    return deliver(notify_uow, email_backend(), notice, self.request.retries or 0) if notice else None
+
+
+@pipeline_task(SEND_ALERT)
+def send_alert(self, payload: dict) -> dict:
+    event = AlertRaisedV1.model_validate(payload)
+    return alerts.send_alert(notify_uow, email_backend(), event, self.request.retries or 0, f"task:{SEND_ALERT}")
+
+
+@pipeline_task(NOTIFY_REFERRER)
+def notify_referrer(self, payload: dict) -> str | None:
+    event = ReferralStatusChangedV1.model_validate(payload)
+    _bind(event)
+    return referrer.notify_referrer(notify_uow, email_backend(), event, self.request.retries or 0,
+                                    f"task:{NOTIFY_REFERRER}")

@@ -1,0 +1,229 @@
+"""What coordinators and supervisors do to a lead: acknowledge, claim, decline (with a reason
+code), reassign, move the status on.
+
+A coordinator key acts as the coordinator it is bound to, on leads assigned to them (or sent to
+them by the escalation ladder); supervisor and admin keys may act on any lead. Each use case
+takes the caller and a lead id and returns what the API answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from shared.caller import Caller
+from shared.errors import DomainError
+from shared.events import ReferralStatusChangedV1
+from shared.schema import OPEN_STATUSES, Channel, Lead, LeadState, LeadStatus, Role
+
+from services.routing.app.ports import RoutingRepository
+from services.routing.app.route import assign, cancel_deadlines, route
+from services.routing.domain.codes import AssignmentKind
+from services.routing.domain.lifecycle import (
+    CLAIMABLE,
+    REASSIGNABLE,
+    UNACKNOWLEDGED,
+    ActionRefused,
+    Alternative,
+    CannotServeReason,
+    TRANSITIONS,
+    CloseReason,
+    check_transition,
+    is_cannot_serve,
+    is_reroute,
+    is_terminal,
+)
+
+MANAGERS = frozenset({Role.supervisor, Role.admin})
+STAFF = frozenset({Role.coordinator, *MANAGERS})
+
+Action = Callable[[RoutingRepository, Lead, LeadState], str]
+
+
+# --- the API's use cases: find the lead, check the caller may act on it, act -----------------------
+
+
+def acknowledge_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, now: datetime) -> dict:
+    def act(repo, lead, state):
+        may_act(repo, caller, lead, state)
+        return acknowledge(repo, lead, state, _acting_as(caller), caller.actor, now)
+    return _act(repo, lead_id, act)
+
+
+def claim_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, on_behalf_of: UUID | None,
+               now: datetime) -> dict:
+    def act(repo, lead, state):
+        who = on_behalf_of if caller.role in MANAGERS and on_behalf_of else caller.coordinator_id
+        if who is None:
+            raise DomainError("coordinator_required", 422, "Say who claims it (coordinator_id)")
+        if caller.role == Role.coordinator and state.status != LeadStatus.waiting:
+            may_act(repo, caller, lead, state)  # anyone may take a waiting lead
+        return claim(repo, lead, state, who, caller.actor, now)
+    return _act(repo, lead_id, act)
+
+
+def decline_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, reason: str,
+                 alternative: dict | None, now: datetime) -> dict:
+    def act(repo, lead, state):
+        may_act(repo, caller, lead, state)
+        return decline(repo, lead, state, _acting_as(caller), reason, alternative, caller.actor, now)
+    return _act(repo, lead_id, act)
+
+
+def reassign_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, coordinator_id: UUID,
+                  now: datetime) -> dict:
+    return _act(repo, lead_id, lambda repo, lead, state: reassign(repo, lead, state, coordinator_id,
+                                                                  caller.actor, now))
+
+
+def set_lead_status(repo: RoutingRepository, caller: Caller, lead_id: UUID, status: str, reason: str | None,
+                    alternative: dict | None, now: datetime) -> dict:
+    def act(repo, lead, state):
+        may_act(repo, caller, lead, state)
+        return set_status(repo, lead, state, status, reason, alternative, caller.actor, now)
+    return _act(repo, lead_id, act)
+
+
+def _act(repo: RoutingRepository, lead_id: UUID, action: Action) -> dict:
+    held = repo.lock(lead_id)
+    if held is None:
+        raise DomainError("not_found", 404, "No such lead")
+    lead, state = held
+    status = action(repo, lead, state)
+    return {"lead_id": str(lead.id), "status": status,
+            "coordinator_id": str(state.coordinator_id) if state.coordinator_id else None}
+
+
+def _acting_as(caller: Caller) -> UUID | None:
+    """A coordinator acts as themself; a manager acts on the lead as it stands."""
+    return caller.coordinator_id if caller.role == Role.coordinator else None
+
+
+def may_act(repo: RoutingRepository, caller: Caller, lead: Lead, state: LeadState) -> None:
+    if caller.role in MANAGERS:
+        return
+    if caller.coordinator_id is None:
+        raise DomainError("forbidden", 403, "This key is not bound to a coordinator")
+    involved = {state.coordinator_id} | repo.escalation_recipients(lead.id)
+    if caller.coordinator_id not in involved:
+        raise DomainError("not_found", 404, "No such lead")  # outside their scope: as if absent
+
+
+# --- the actions themselves (also used by the email's signed-link page) ----------------------------
+
+
+def _tell_referrer(repo: RoutingRepository, lead: Lead, status: str, reason: str | None = None) -> None:
+    if lead.channel == Channel.referral:
+        repo.emit(ReferralStatusChangedV1(lead_id=lead.id, status=status, reason=reason))
+
+
+def acknowledge(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID | None, actor: str,
+                now: datetime) -> str:
+    """Stops the SLA clock. By someone other than the assignee (a backup from an escalation email),
+    it is a claim: the lead moves to them."""
+    if state.status not in UNACKNOWLEDGED:
+        if state.status == LeadStatus.acknowledged:
+            return state.status  # twice is once
+        raise ActionRefused("not_acknowledgeable", f"A {state.status} lead cannot be acknowledged")
+    if coordinator_id is not None and coordinator_id != state.coordinator_id:
+        return claim(repo, lead, state, coordinator_id, actor, now)
+    owner = repo.coordinator(state.coordinator_id)
+    if owner is not None:
+        owner.consecutive_timeouts = 0
+        repo.add(owner)
+    state.status = LeadStatus.acknowledged
+    state.acknowledged_at = now
+    state.status_changed_at = now
+    repo.add(state)
+    cancel_deadlines(repo, lead.id, now)
+    repo.audit(actor, "lead.acknowledge", lead.id)
+    _tell_referrer(repo, lead, "accepted")
+    return state.status
+
+
+def _active_coordinator(repo: RoutingRepository, coordinator_id: UUID):
+    coordinator = repo.coordinator(coordinator_id)
+    if coordinator is None or not coordinator.active:
+        raise ActionRefused("no_such_coordinator", "That coordinator is not active", 422)
+    return coordinator
+
+
+def claim(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID, actor: str,
+          now: datetime) -> str:
+    if state.status not in CLAIMABLE:
+        raise ActionRefused("not_claimable", f"A {state.status} lead cannot be claimed")
+    coordinator = _active_coordinator(repo, coordinator_id)
+    text = f"claimed by {coordinator.name}"
+    assign(repo, lead, state, coordinator_id, now, kind=AssignmentKind.claim, reason=text, rule=("claim", None),
+           explanation={"via": "claim", "chosen": {"id": str(coordinator_id), "name": coordinator.name},
+                        "text": text}, acknowledged=True)
+    repo.audit(actor, "lead.acknowledge", lead.id, {"claim": True})
+    _tell_referrer(repo, lead, "accepted")
+    return state.status
+
+
+def decline(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID | None, reason: str,
+            alternative: dict | None, actor: str, now: datetime) -> str:
+    """A reroute reason sends the lead to someone else; a cannot-serve reason closes it as not
+    eligible, with the alternative the person was offered."""
+    if is_cannot_serve(reason):
+        if not alternative or alternative.get("kind") not in {a.value for a in Alternative}:
+            raise ActionRefused("alternative_required",
+                                "A lead the clinic cannot serve must be offered an alternative", 422)
+        if is_terminal(state.status):
+            raise ActionRefused("closed", f"A {state.status} lead cannot be declined")
+        state.status = LeadStatus.not_eligible
+        state.outcome_reason = reason
+        state.alternative = alternative
+        state.status_changed_at = now
+        repo.add(state)
+        cancel_deadlines(repo, lead.id, now)
+        repo.audit(actor, "lead.not_eligible", lead.id, {"reason": reason, "alternative": alternative.get("kind")})
+        _tell_referrer(repo, lead, "rejected", reason)
+        return state.status
+    if not is_reroute(reason):
+        raise ActionRefused("unknown_reason", "Unknown decline reason", 422)
+    if state.status not in OPEN_STATUSES:
+        raise ActionRefused("not_declinable", f"A {state.status} lead cannot be declined")
+    decliner = coordinator_id or state.coordinator_id
+    repo.audit(actor, "lead.decline", lead.id, {"coordinator_id": str(decliner), "reason": reason})
+    repo.flush()
+    route(repo, lead, state, now, exclude=repo.decliners(lead.id), kind=AssignmentKind.reroute)
+    return state.status
+
+
+def reassign(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID, actor: str,
+             now: datetime) -> str:
+    if state.status not in REASSIGNABLE:
+        raise ActionRefused("not_reassignable", f"A {state.status} lead cannot be reassigned")
+    coordinator = _active_coordinator(repo, coordinator_id)
+    text = f"reassigned to {coordinator.name}"
+    assign(repo, lead, state, coordinator_id, now, kind=AssignmentKind.reassign, reason=text,
+           rule=("reassign", None), reassigned=True,
+           explanation={"via": "reassign", "chosen": {"id": str(coordinator_id), "name": coordinator.name},
+                        "by": actor, "text": text})
+    repo.audit(actor, "lead.reassign_request", lead.id, {"coordinator_id": str(coordinator_id)})
+    return state.status
+
+
+def set_status(repo: RoutingRepository, lead: Lead, state: LeadState, status: str, reason: str | None,
+               alternative: dict | None, actor: str, now: datetime) -> str:
+    if state.status == status and status in TRANSITIONS:
+        return status
+    check_transition(state.status, status)
+    if status == LeadStatus.not_eligible:
+        code = reason if is_cannot_serve(reason or "") else CannotServeReason.not_eligible_other
+        return decline(repo, lead, state, None, code, alternative, actor, now)
+    if status == LeadStatus.closed and reason is not None and reason not in {r.value for r in CloseReason}:
+        raise ActionRefused("unknown_reason", "Unknown close reason", 422)
+    state.status = status
+    state.outcome_reason = reason if status == LeadStatus.closed else state.outcome_reason
+    state.status_changed_at = now
+    repo.add(state)
+    repo.audit(actor, f"lead.{status}", lead.id, {"reason": reason})
+    if status == LeadStatus.scheduled:
+        _tell_referrer(repo, lead, "in-progress", "scheduled")
+    elif status == LeadStatus.closed and reason == CloseReason.first_visit_completed:
+        _tell_referrer(repo, lead, "completed", reason)
+    return status

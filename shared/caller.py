@@ -1,0 +1,40 @@
+"""Who is calling: an API key now; a staff session (the console) and the public edge later.
+
+A plain value built once per request by the `require_caller` dependency (shared/http/deps.py);
+use cases take it to decide what the caller may see and do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from shared.enums import Role
+
+
+class CallerKind(StrEnum):
+    api_key = "api_key"
+    session = "session"  # a signed-in console user: arrives with the access issue
+    public = "public"  # nobody signed in: the public web form
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: CallerKind
+    id: UUID | None = None  # the API key's (or, later, the session's) id
+    role: Role | None = None
+    organization: str | None = None  # a provider key's practice: scopes what it may read
+    coordinator_id: UUID | None = None  # the coordinator a coordinator or supervisor key acts as
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names the caller."""
+        if self.kind == CallerKind.api_key:
+            return f"key:{self.id}"
+        if self.kind == CallerKind.session:
+            return f"user:{self.id}"
+        return "public"
+
+
+PUBLIC = Caller(kind=CallerKind.public)

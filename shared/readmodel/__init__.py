@@ -1,0 +1,1 @@
+"""Read models: read-only queries across owners for what people read (never a write)."""

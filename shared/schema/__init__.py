@@ -1,0 +1,68 @@
+"""Every table, grouped by the one service that writes it (`OWNER`).
+
+Reads across owners are allowed (the stuck-lead sweeper joins `lead` to `lead_state`; the lead
+view reads everything); writes are not: a service learns of another's change by an event.
+`tests/contracts/test_table_owners.py` keeps this true. Platform tables are shared infrastructure
+written through `shared/` code (the outbox, the audit trail, API keys) by anyone.
+"""
+
+from shared.enums import (
+    OPEN_STATUSES,
+    PIPELINE_STATUSES,
+    TERMINAL_STATUSES,
+    Channel,
+    LeadStatus,
+    NotificationStatus,
+    Role,
+    Urgency,
+)
+from shared.schema.intake import IdempotencyRecord, Lead, LeadContact
+from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
+from shared.schema.platform import ApiKey, AuditEvent, Heartbeat, InboxClaim, OutboxEvent
+from shared.schema.routing import (
+    Assignment,
+    Classification,
+    Coordinator,
+    Escalation,
+    LeadState,
+    OncallLayer,
+    OncallOverride,
+    ReviewerCopy,
+    RoutingAlert,
+    RoutingRuleset,
+    SlaDeadline,
+)
+
+PLATFORM = "platform"
+OWNER: dict[str, str] = {
+    "lead": "intake",
+    "lead_contact": "intake",
+    "idempotency_record": "intake",
+    "lead_state": "routing",
+    "classification": "routing",
+    "coordinator": "routing",
+    "assignment": "routing",
+    "routing_ruleset": "routing",
+    "oncall_layer": "routing",
+    "oncall_override": "routing",
+    "sla_deadline": "routing",
+    "escalation": "routing",
+    "reviewer_copy": "routing",
+    "routing_alert": "routing",
+    "notification": "notify",
+    "delivery_event": "notify",
+    "referral_update": "notify",
+    "outbox_event": PLATFORM,
+    "inbox_claim": PLATFORM,
+    "heartbeat": PLATFORM,
+    "audit_event": PLATFORM,
+    "api_key": PLATFORM,
+}
+
+__all__ = [
+    "OPEN_STATUSES", "OWNER", "PIPELINE_STATUSES", "PLATFORM", "TERMINAL_STATUSES",
+    "ApiKey", "Assignment", "AuditEvent", "Channel", "Classification", "Coordinator", "DeliveryEvent",
+    "Escalation", "Heartbeat", "IdempotencyRecord", "InboxClaim", "Lead", "LeadContact", "LeadState",
+    "LeadStatus", "Notification", "NotificationStatus", "OncallLayer", "OncallOverride", "OutboxEvent",
+    "ReferralUpdate", "ReviewerCopy", "Role", "RoutingAlert", "RoutingRuleset", "SlaDeadline", "Urgency",
+]
