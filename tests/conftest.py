@@ -52,6 +52,9 @@ def pytest_configure(config):
     from shared.migrate import upgrade
 
     upgrade()
+    from tests.support.table_owners import GUARD
+
+    GUARD.install()  # every test runs under the one-writer-per-table check
 
 
 def pytest_unconfigure(config):
@@ -94,6 +97,18 @@ def pytest_sessionfinish(session, exitstatus):
         if skipped:
             reporter.write_line(f"CAREROUTE_REQUIRE_ALL_TESTS: {len(skipped)} test(s) skipped", red=True)
             session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _one_writer_per_table():
+    """Fails a test in which a service wrote a table another service owns (shared/schema OWNER)."""
+    from tests.support.table_owners import GUARD
+
+    GUARD.violations.clear()
+    yield
+    found = [str(v) for v in GUARD.violations]
+    GUARD.violations.clear()
+    assert not found, "writes to another service's table: " + "; ".join(sorted(set(found)))
 
 
 TABLES = (
