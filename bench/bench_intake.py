@@ -18,9 +18,13 @@ import time
 
 import httpx
 
-FORM = {"name": "Bench Person", "phone": "+1 949 555 0100", "email": "bench@example.com",
-        "message": "Years of depression, nothing has worked. Is ketamine an option?",
-        "consent_to_contact": True}
+FORM = {
+    "name": "Bench Person",
+    "phone": "+1 949 555 0100",
+    "email": "bench@example.com",
+    "message": "Years of depression, nothing has worked. Is ketamine an option?",
+    "consent_to_contact": True,
+}
 
 
 def free_port() -> int:
@@ -47,12 +51,25 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     port = free_port()
     var_dir = tempfile.mkdtemp(prefix="careroute-bench-")
-    env = {**os.environ, "CAREROUTE_PORT": str(port), "CAREROUTE_VAR_DIR": var_dir,
-           "CAREROUTE_LOG_LEVEL": "WARNING"}
-    subprocess.run([sys.executable, "-m", "careroute.cli", "migrate"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = subprocess.Popen([sys.executable, "-m", "careroute.cli", "api"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "CAREROUTE_PORT": str(port),
+        "CAREROUTE_VAR_DIR": var_dir,
+        "CAREROUTE_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "careroute.cli", "migrate"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "careroute.cli", "api"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=10) as client:

@@ -26,16 +26,22 @@ def build_app() -> FastAPI:
     configure_logging("api")
     docs = settings.enable_docs
     app = FastAPI(
-        title="CareRoute", version="0.1.0", redoc_url=None,
-        docs_url="/docs" if docs else None, openapi_url="/openapi.json" if docs else None,
+        title="CareRoute",
+        version="0.1.0",
+        redoc_url=None,
+        docs_url="/docs" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     install_problem_handlers(app)
     for router in [*intake_api.routers(), *routing_api.routers(), *notify_api.routers(), health_router]:
         app.include_router(router)
     # Outermost first: the request id wraps everything, then the body limit (SendGrid's webhook
     # batches are larger than anything else we accept).
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       per_path={WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES})
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        per_path={WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES},
+    )
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -12,7 +12,9 @@ from typing import Optional
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="CareRoute: intake, triage, routing, notify.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="CareRoute: intake, triage, routing, notify."
+)
 apikey_app = typer.Typer(no_args_is_help=True, help="Create and revoke API keys.")
 outbox_app = typer.Typer(no_args_is_help=True, help="Read the development email outbox (var/outbox).")
 app.add_typer(apikey_app, name="apikey")
@@ -43,13 +45,22 @@ def api(reload: bool = typer.Option(False, help="Restart on code changes (develo
     import uvicorn
 
     settings = _settings()
-    uvicorn.run("careroute.asgi:app", host=settings.host, port=settings.port, reload=reload,
-                log_config=None, access_log=False, proxy_headers=False)
+    uvicorn.run(
+        "careroute.asgi:app",
+        host=settings.host,
+        port=settings.port,
+        reload=reload,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @app.command()
 def worker(
-    queues: str = typer.Option("crisis,routing,notify,maintenance", help="Comma-separated, in priority order."),
+    queues: str = typer.Option(
+        "crisis,routing,notify,maintenance", help="Comma-separated, in priority order."
+    ),
     concurrency: int = typer.Option(2, min=1),
     pool: str = typer.Option("prefork", help="prefork, threads or solo."),
 ) -> None:
@@ -57,10 +68,23 @@ def worker(
     _settings()
     from shared.celery import celery_app
 
-    celery_app.worker_main([
-        "worker", "--queues", queues, "--concurrency", str(concurrency), "--pool", pool,
-        "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--hostname", f"careroute-{queues.split(',')[0]}@%h",
-    ])
+    celery_app.worker_main(
+        [
+            "worker",
+            "--queues",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            pool,
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"careroute-{queues.split(',')[0]}@%h",
+        ]
+    )
 
 
 @app.command()
@@ -156,7 +180,9 @@ def outbox_list() -> None:
 
 
 @outbox_app.command("show")
-def outbox_show(email_id: str = typer.Argument(..., help="An id (or unique prefix) from `outbox list`.")) -> None:
+def outbox_show(
+    email_id: str = typer.Argument(..., help="An id (or unique prefix) from `outbox list`."),
+) -> None:
     """Print one email from the development outbox."""
     from services.notify.adapters.email.file_outbox import OutboxLookupError, read_outbox
 

@@ -61,9 +61,9 @@ def run_dev(port: int | None) -> int:
         + (keys_file.read_text() if keys_file.exists() else "  (none)\n")
         + "  Try:  curl -X POST "
         f"{base}/v1/inquiries/web -H 'content-type: application/json' -d "
-        "'{\"name\":\"Ana Example\",\"phone\":\"+1 949 555 0100\",\"email\":\"ana@example.com\","
-        "\"message\":\"Years of depression, nothing has worked. Is ketamine an option?\","
-        "\"consent_to_contact\":true}'\n"
+        '\'{"name":"Ana Example","phone":"+1 949 555 0100","email":"ana@example.com",'
+        '"message":"Years of depression, nothing has worked. Is ketamine an option?",'
+        '"consent_to_contact":true}\'\n'
         "Ctrl-C stops everything.\n"
     )
 

@@ -33,15 +33,21 @@ def seed_demo() -> list[tuple[str, str]]:
     with unit_of_work() as session:
         import_directory(session, directory, actor="seed-demo")
         if session.exec(select(RoutingRuleset)).first() is None:
-            store_ruleset(session, parse_ruleset(DEMO_RULES.read_text(encoding="utf-8"), str(DEMO_RULES)),
-                          actor="seed-demo")
+            store_ruleset(
+                session,
+                parse_ruleset(DEMO_RULES.read_text(encoding="utf-8"), str(DEMO_RULES)),
+                actor="seed-demo",
+            )
         session.flush()
         acting_as = {c.email: c.id for c in session.exec(select(Coordinator)).all()}
         have_keys = {k.name for k in session.exec(select(ApiKey)).all()}
         for role, name, organization in DEMO_KEY_ROLES:
             if name not in have_keys:
-                person = {"coordinator": "dana@clinic.example", "supervisor": "pat@clinic.example"}.get(role.value)
-                _row, plaintext = create_api_key(session, role, name=name, organization=organization,
-                                                 coordinator_id=acting_as.get(person))
+                person = {"coordinator": "dana@clinic.example", "supervisor": "pat@clinic.example"}.get(
+                    role.value
+                )
+                _row, plaintext = create_api_key(
+                    session, role, name=name, organization=organization, coordinator_id=acting_as.get(person)
+                )
                 created.append((role.value, plaintext))
     return created

@@ -23,15 +23,24 @@ def _hash(key: str) -> str:
 
 
 def create_api_key(
-    session: Session, role: Role, name: str = "", organization: str | None = None,
+    session: Session,
+    role: Role,
+    name: str = "",
+    organization: str | None = None,
     coordinator_id: UUID | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key (its row and the plaintext, shown once). `coordinator_id`: whom a coordinator or
     supervisor key acts as."""
     prefix = secrets.token_hex(4)
     plaintext = f"cr_{prefix}_{secrets.token_urlsafe(32)}"
-    row = ApiKey(prefix=prefix, key_hash=_hash(plaintext), role=role.value, name=name,
-                 organization=organization, coordinator_id=coordinator_id)
+    row = ApiKey(
+        prefix=prefix,
+        key_hash=_hash(plaintext),
+        role=role.value,
+        name=name,
+        organization=organization,
+        coordinator_id=coordinator_id,
+    )
     session.add(row)
     return row, plaintext
 
@@ -46,8 +55,13 @@ def authenticate(session: Session, presented: str) -> Caller | None:
         return None
     if not hmac.compare_digest(row.key_hash, _hash(presented)):
         return None
-    return Caller(kind=CallerKind.api_key, id=row.id, role=Role(row.role), organization=row.organization,
-                  coordinator_id=row.coordinator_id)
+    return Caller(
+        kind=CallerKind.api_key,
+        id=row.id,
+        role=Role(row.role),
+        organization=row.organization,
+        coordinator_id=row.coordinator_id,
+    )
 
 
 def revoke_api_key(session: Session, prefix: str) -> bool:

@@ -10,8 +10,9 @@ MAX_DELAY = 120.0  # far below the broker's visibility timeout (an hour by defau
 MAX_RETRIES = 10  # crisis notices and classification retry past this (RetryLater.unlimited)
 
 
-def backoff(retries: int, *, retry_after: float | None = None, jitter: float | None = None,
-            cap: float = MAX_DELAY) -> float:
+def backoff(
+    retries: int, *, retry_after: float | None = None, jitter: float | None = None, cap: float = MAX_DELAY
+) -> float:
     """Seconds before try number `retries + 1`.
 
     A provider's retry_after wins (clamped to the cap). Otherwise exponential backoff 2, 4, 8 …

@@ -75,8 +75,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "reconcile-deliveries": {
                 "task": tasks.RECONCILE_DELIVERIES,
                 "schedule": settings.notify_reconcile_interval_seconds,
-                "options": {"queue": tasks.MAINTENANCE_QUEUE,
-                            "expires": settings.notify_reconcile_interval_seconds * 4},
+                "options": {
+                    "queue": tasks.MAINTENANCE_QUEUE,
+                    "expires": settings.notify_reconcile_interval_seconds * 4,
+                },
             },
             # notify: each coordinator's digest at their local digest hour (deduplicated by date).
             "send-daily-digests": {

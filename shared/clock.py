@@ -1,19 +1,18 @@
 """Time in one place: always timezone-aware UTC (SQLModel rejects naive datetimes)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; they were written as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-from sqlalchemy import DateTime
-from sqlalchemy.types import TypeDecorator
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class UtcDateTime(TypeDecorator):
@@ -27,7 +26,7 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: use shared.clock.utcnow()")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         return None if value is None else as_utc(value)

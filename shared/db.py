@@ -14,7 +14,6 @@ from sqlmodel import Session, create_engine
 
 from shared.settings import get_settings
 
-
 _engines: dict[str, Engine] = {}
 
 

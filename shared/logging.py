@@ -17,11 +17,33 @@ from shared.settings import get_settings
 # Keys that hold (or are likely to hold) protected health information.
 PHI_KEYS = frozenset(
     {
-        "name", "first_name", "last_name", "patient_name", "full_name",
-        "phone", "phone_number", "email", "email_address", "address",
-        "message", "text", "note", "notes", "body", "content", "reason_text",
-        "date_of_birth", "dob", "birth_date", "conditions", "condition",
-        "primary_condition", "diagnosis", "evidence", "span", "contact",
+        "name",
+        "first_name",
+        "last_name",
+        "patient_name",
+        "full_name",
+        "phone",
+        "phone_number",
+        "email",
+        "email_address",
+        "address",
+        "message",
+        "text",
+        "note",
+        "notes",
+        "body",
+        "content",
+        "reason_text",
+        "date_of_birth",
+        "dob",
+        "birth_date",
+        "conditions",
+        "condition",
+        "primary_condition",
+        "diagnosis",
+        "evidence",
+        "span",
+        "contact",
     }
 )
 REDACTED = "[redacted]"

@@ -62,8 +62,13 @@ class CeleryPublisher:
         self.connection = None
 
     def _connect(self):
-        options = {**self.app.conf.broker_transport_options, "max_retries": 1,
-                   "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+        options = {
+            **self.app.conf.broker_transport_options,
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        }
         return self.app.connection_for_write(transport_options=options)
 
     def __call__(self, row: OutboxEvent) -> None:
@@ -71,8 +76,9 @@ class CeleryPublisher:
             self.connection = self._connect()
         try:
             # retry=False: fail fast and leave the row for the next pass instead of hanging here.
-            self.app.send_task(row.task_name, args=[row.payload], queue=row.queue, retry=False,
-                               connection=self.connection)
+            self.app.send_task(
+                row.task_name, args=[row.payload], queue=row.queue, retry=False, connection=self.connection
+            )
         except Exception:
             self.connection.close()
             self.connection = None

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @model_validator(mode="after")
-    def _fill_defaults(self) -> "Settings":
+    def _fill_defaults(self) -> Settings:
         self.var_dir = self.var_dir.resolve()
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'careroute.db'}"

@@ -112,12 +112,29 @@ def _one_writer_per_table():
 
 
 TABLES = (
-    "audit_event", "notification", "assignment", "classification", "idempotency_record",
-    "lead_contact", "outbox_event", "inbox_claim", "heartbeat", "lead", "coordinator", "api_key",
-    "delivery_event", "referral_update",
+    "audit_event",
+    "notification",
+    "assignment",
+    "classification",
+    "idempotency_record",
+    "lead_contact",
+    "outbox_event",
+    "inbox_claim",
+    "heartbeat",
+    "lead",
+    "coordinator",
+    "api_key",
+    "delivery_event",
+    "referral_update",
     # routing engine
-    "routing_ruleset", "oncall_layer", "oncall_override", "sla_deadline", "escalation", "reviewer_copy",
-    "routing_alert", "lead_state",
+    "routing_ruleset",
+    "oncall_layer",
+    "oncall_override",
+    "sla_deadline",
+    "escalation",
+    "reviewer_copy",
+    "routing_alert",
+    "lead_state",
 )
 
 

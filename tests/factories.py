@@ -45,8 +45,12 @@ def referral(**overrides: Any) -> dict:
 
 
 def make_coordinator(**fields: Any) -> Coordinator:
-    defaults = dict(name="Casey Coordinator", email=f"casey{id(fields)}@clinic.example",
-                    specialties=["depression"], languages=["en"])
+    defaults = dict(
+        name="Casey Coordinator",
+        email=f"casey{id(fields)}@clinic.example",
+        specialties=["depression"],
+        languages=["en"],
+    )
     defaults.update(fields)
     with unit_of_work() as session:
         coordinator = Coordinator(**defaults)
@@ -54,34 +58,70 @@ def make_coordinator(**fields: Any) -> Coordinator:
     return coordinator
 
 
-def make_classified_lead(urgency: str = "routine", conditions=("depression",), primary: str | None = "depression",
-                         veteran: bool = False, flags=(), channel: str = "web", organization: str | None = None,
-                         phone: str | None = None, email: str | None = None, language: str | None = None,
-                         created_at=None, **details: Any) -> dict:
+def make_classified_lead(
+    urgency: str = "routine",
+    conditions=("depression",),
+    primary: str | None = "depression",
+    veteran: bool = False,
+    flags=(),
+    channel: str = "web",
+    organization: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
+    created_at=None,
+    **details: Any,
+) -> dict:
     """A lead already classified (no classifier run): returns its `lead.classified` payload."""
     import secrets
 
     from shared.clock import utcnow
     from shared.events import LeadClassifiedV1
-    from services.intake.domain.intake import contact_key
     from shared.schema import Classification, Lead, LeadContact, LeadState
     from shared.settings import get_settings
 
+    from services.intake.domain.intake import contact_key
+
     secret = get_settings().secret_key.get_secret_value().encode()
     with unit_of_work() as session:
-        lead = Lead(reference=f"r-{secrets.token_hex(4)}", channel=channel, organization=organization,
-                    language=language, created_at=created_at or utcnow(),
-                    phone_hash=contact_key("phone", phone, secret), email_hash=contact_key("email", email, secret),
-                    region=_region(details))
+        lead = Lead(
+            reference=f"r-{secrets.token_hex(4)}",
+            channel=channel,
+            organization=organization,
+            language=language,
+            created_at=created_at or utcnow(),
+            phone_hash=contact_key("phone", phone, secret),
+            email_hash=contact_key("email", email, secret),
+            region=_region(details),
+        )
         session.add(lead)
         session.flush()
         session.add(LeadState(lead_id=lead.id, status="classified", urgency=urgency))
-        session.add(LeadContact(lead_id=lead.id, name="Test Person", phone=phone, email=email,
-                                message="(test)", details=dict(details)))
-        session.add(Classification(lead_id=lead.id, conditions=list(conditions), primary_condition=primary,
-                                   urgency=urgency, veteran=veteran, flags=list(flags), evidence=[],
-                                   classifier_version="test"))
-    return LeadClassifiedV1(lead_id=lead.id, urgency=urgency, classifier_version="test").model_dump(mode="json")
+        session.add(
+            LeadContact(
+                lead_id=lead.id,
+                name="Test Person",
+                phone=phone,
+                email=email,
+                message="(test)",
+                details=dict(details),
+            )
+        )
+        session.add(
+            Classification(
+                lead_id=lead.id,
+                conditions=list(conditions),
+                primary_condition=primary,
+                urgency=urgency,
+                veteran=veteran,
+                flags=list(flags),
+                evidence=[],
+                classifier_version="test",
+            )
+        )
+    return LeadClassifiedV1(lead_id=lead.id, urgency=urgency, classifier_version="test").model_dump(
+        mode="json"
+    )
 
 
 def _region(details: dict) -> str | None:

@@ -103,7 +103,9 @@ def rules_import(path: Path = typer.Argument(..., help="A rules YAML file (see d
         _fail(exc)
     with unit_of_work() as session:
         stored = store_ruleset(session, ruleset, actor="cli")
-    typer.echo(f"rules version {stored.version}: " + ", ".join(f"{r.name} v{r.version}" for r in stored.rules))
+    typer.echo(
+        f"rules version {stored.version}: " + ", ".join(f"{r.name} v{r.version}" for r in stored.rules)
+    )
 
 
 @rules_app.command("export")
@@ -147,7 +149,8 @@ def simulate(
     """Replay leads against a directory and rules with a simulated clock; print load, SLA and paths."""
     from services.routing.domain.documents import DocumentInvalid, parse_directory, parse_ruleset
     from services.routing.domain.rules import default_ruleset
-    from services.routing.domain.simulate import LeadsInvalid, format_report, parse_leads, run
+    from services.routing.domain.simulate import LeadsInvalid, parse_leads, run
+    from services.routing.domain.simulate_report import format_report
 
     try:
         doc = parse_directory(_read(directory), str(directory))
@@ -164,8 +167,10 @@ def simulate(
 
 
 @leads_app.command("export")
-def leads_export(days: int = typer.Option(30, min=1, max=366),
-                 output: Optional[Path] = typer.Option(None, "--output", "-o")) -> None:
+def leads_export(
+    days: int = typer.Option(30, min=1, max=366),
+    output: Optional[Path] = typer.Option(None, "--output", "-o"),
+) -> None:
     """Write the last DAYS of leads as JSON Lines for `careroute simulate` (no PHI: codes, times and
     opaque contact keys)."""
     from datetime import timedelta

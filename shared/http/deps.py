@@ -45,7 +45,9 @@ DbSession = Annotated[Session, Depends(_session, scope="function")]
 
 def _unauthorized() -> DomainError:
     return DomainError(
-        "unauthorized", 401, "A valid API key is required",
+        "unauthorized",
+        401,
+        "A valid API key is required",
         detail="Send it as `Authorization: Bearer <key>`.",
         headers={"WWW-Authenticate": "Bearer"},
     )

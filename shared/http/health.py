@@ -19,8 +19,9 @@ def healthz():
 def readyz():
     checks = {"database": check_database(), "broker": check_broker()}
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/healthz/deep")

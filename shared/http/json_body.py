@@ -14,6 +14,7 @@ from shared.http.problems import parse_model
 
 MAX_JSON_DEPTH = 8
 
+
 class _DuplicateKey(ValueError):
     pass
 
@@ -45,7 +46,9 @@ async def read_json_body(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise DomainError(
-            "unsupported_media_type", 415, "Send the body as application/json",
+            "unsupported_media_type",
+            415,
+            "Send the body as application/json",
             headers={"Accept-Post": "application/json"},
         )
     raw = await request.body()
@@ -63,15 +66,15 @@ async def read_json_body(request: Request) -> Any:
     return data
 
 
-
-
 async def optional_json_body(request: Request) -> Any:
     """An empty body reads as {} (actions whose fields are all optional); otherwise as above."""
     raw = await request.body()
     return await read_json_body(request) if raw.strip() else {}
 
 
-def json_model(model: type[BaseModel], *, empty_is_object: bool = False) -> Callable[[Request], Awaitable[Any]]:
+def json_model(
+    model: type[BaseModel], *, empty_is_object: bool = False
+) -> Callable[[Request], Awaitable[Any]]:
     """A dependency: the body read strictly (above) and validated as `model` (422 names each field)."""
 
     async def dependency(request: Request) -> Any:
@@ -83,5 +86,9 @@ def json_model(model: type[BaseModel], *, empty_is_object: bool = False) -> Call
 
 def body_doc(model: type[BaseModel]) -> dict:
     """`openapi_extra` for a route that reads its body itself: keeps the schema in the OpenAPI document."""
-    return {"requestBody": {"required": True,
-                            "content": {"application/json": {"schema": model.model_json_schema()}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }

@@ -14,6 +14,7 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -32,7 +33,9 @@ class BodyLimitMiddleware:
             return
         limit = self.per_path.get(scope["path"], self.max_bytes)
         too_large = DomainError(
-            "body_too_large", 413, "The request body is too large",
+            "body_too_large",
+            413,
+            "The request body is too large",
             detail=f"The limit is {limit} bytes.",
         )
         for name, value in scope.get("headers", []):
@@ -105,8 +108,11 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("request", method=scope["method"], path=scope["path"], status=status,
-                     ms=round((time.perf_counter() - started) * 1000, 1))
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
             structlog.contextvars.clear_contextvars()
-
-

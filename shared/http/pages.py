@@ -22,8 +22,9 @@ def _environment(folder: str) -> Environment:
     )
 
 
-def render_page(folder: Path, name: str, status_code: int = 200, headers: dict | None = None,
-                **context) -> HTMLResponse:
+def render_page(
+    folder: Path, name: str, status_code: int = 200, headers: dict | None = None, **context
+) -> HTMLResponse:
     """Render `name` from a service's template folder (which may extend shared `_page.html`)."""
     html = _environment(str(folder)).get_template(name).render(**context)
     return HTMLResponse(html, status_code=status_code, headers={**NO_STORE, **(headers or {})})

@@ -89,8 +89,6 @@ def parse_model(model: type[BaseModel], data: Any) -> BaseModel:
         raise validation_error(problems_from_validation(exc)) from None
 
 
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     """Handlers that turn every error into problem+json. A handler may add fields to the problems
     its request raises (intake adds crisis resources) by setting `request.state.problem_extra`."""
@@ -110,7 +108,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}
         error = DomainError(
-            f"http_{exc.status_code}", exc.status_code, titles.get(exc.status_code, "Request failed"),
+            f"http_{exc.status_code}",
+            exc.status_code,
+            titles.get(exc.status_code, "Request failed"),
             headers=dict(exc.headers or {}),
         )
         return problem_response(error, extra(request))
@@ -120,7 +120,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _database_down(request: Request, exc: Exception):
         log.error("database_unavailable", error=type(exc).__name__)
         error = DomainError(
-            "service_unavailable", 503, "Temporarily unavailable, please retry",
+            "service_unavailable",
+            503,
+            "Temporarily unavailable, please retry",
             detail="Nothing was saved. Please try again in a few seconds.",
             headers={"Retry-After": "5"},
         )

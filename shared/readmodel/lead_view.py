@@ -91,11 +91,18 @@ def load_lead_view(session: Session, lead_id: UUID) -> LeadView | None:
         return None
     state = session.get(LeadState, lead_id)  # none yet: routing has not touched it
     return LeadView(
-        id=lead.id, reference=lead.reference, channel=lead.channel,
-        status=state.status if state else LeadStatus.received.value, urgency=state.urgency if state else None,
-        created_at=lead.created_at, organization=lead.organization, submitted_by_key_id=lead.submitted_by_key_id,
-        classification=_classification(session, lead_id), assignment=_assignment(session, lead_id),
-        notifications=_notifications(session, lead_id), contact=_contact(session, lead_id),
+        id=lead.id,
+        reference=lead.reference,
+        channel=lead.channel,
+        status=state.status if state else LeadStatus.received.value,
+        urgency=state.urgency if state else None,
+        created_at=lead.created_at,
+        organization=lead.organization,
+        submitted_by_key_id=lead.submitted_by_key_id,
+        classification=_classification(session, lead_id),
+        assignment=_assignment(session, lead_id),
+        notifications=_notifications(session, lead_id),
+        contact=_contact(session, lead_id),
     )
 
 
@@ -104,9 +111,14 @@ def _classification(session: Session, lead_id: UUID) -> ClassificationView | Non
     if c is None:
         return None
     return ClassificationView(
-        conditions=list(c.conditions), primary_condition=c.primary_condition, urgency=c.urgency,
-        veteran=c.veteran, flags=list(c.flags), evidence=list(c.evidence),
-        classifier_version=c.classifier_version, manual_triage=c.manual_triage,
+        conditions=list(c.conditions),
+        primary_condition=c.primary_condition,
+        urgency=c.urgency,
+        veteran=c.veteran,
+        flags=list(c.flags),
+        evidence=list(c.evidence),
+        classifier_version=c.classifier_version,
+        manual_triage=c.manual_triage,
     )
 
 
@@ -120,22 +132,37 @@ def _assignment(session: Session, lead_id: UUID) -> AssignmentView | None:
     if row is None:
         return None
     assignment, coordinator = row
-    return AssignmentView(coordinator_id=coordinator.id, coordinator_name=coordinator.name, step=assignment.step,
-                          reason=assignment.reason, assigned_at=assignment.created_at)
+    return AssignmentView(
+        coordinator_id=coordinator.id,
+        coordinator_name=coordinator.name,
+        step=assignment.step,
+        reason=assignment.reason,
+        assigned_at=assignment.created_at,
+    )
 
 
 def _notifications(session: Session, lead_id: UUID) -> list[NotificationView]:
     rows = session.exec(
         select(Notification).where(Notification.lead_id == lead_id).order_by(col(Notification.created_at))
     ).all()
-    return [NotificationView(id=n.id, kind=n.kind, step=n.step, status=n.status, attempts=n.attempts,
-                             sent_at=n.sent_at) for n in rows]
+    return [
+        NotificationView(
+            id=n.id, kind=n.kind, step=n.step, status=n.status, attempts=n.attempts, sent_at=n.sent_at
+        )
+        for n in rows
+    ]
 
 
 def _contact(session: Session, lead_id: UUID) -> ContactView | None:
     c = session.get(LeadContact, lead_id)
     if c is None:
         return None
-    return ContactView(name=c.name, phone=c.phone, email=c.email, message=c.message, date_of_birth=c.date_of_birth,
-                       preferred_contact_method=c.preferred_contact_method,
-                       preferred_contact_time=c.preferred_contact_time)
+    return ContactView(
+        name=c.name,
+        phone=c.phone,
+        email=c.email,
+        message=c.message,
+        date_of_birth=c.date_of_birth,
+        preferred_contact_method=c.preferred_contact_method,
+        preferred_contact_time=c.preferred_contact_time,
+    )

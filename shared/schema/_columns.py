@@ -18,4 +18,6 @@ def json_dict(**kwargs: Any) -> Any:
 
 def serial_pk() -> Any:
     """An auto-increment 64-bit key (plain INTEGER on SQLite, where only that auto-increments)."""
-    return Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True))
+    return Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )

@@ -44,7 +44,9 @@ class Notification(SQLModel, table=True):
     triggered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the cause's occurred_at
     accept_seconds: float | None = None  # triggered_at -> accepted by the provider
     last_event_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # last webhook event
-    failure_reported_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # notification.failed emitted
+    failure_reported_at: datetime | None = Field(
+        default=None, sa_type=UtcDateTime
+    )  # notification.failed emitted
     overdue_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # no delivery event in time
 
 

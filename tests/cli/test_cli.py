@@ -37,10 +37,21 @@ def test_apikey_revoke(db):
 
 
 def test_classify_reads_and_writes_json_lines():
-    lines = "\n".join([
-        json.dumps({"id": "1", "text": "I have a plan to kill myself tonight, I have the pills", "channel": "web"}),
-        json.dumps({"id": "2", "text": "Do you take Aetna for the nasal spray?"}),
-    ]) + "\n"
+    lines = (
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "id": "1",
+                        "text": "I have a plan to kill myself tonight, I have the pills",
+                        "channel": "web",
+                    }
+                ),
+                json.dumps({"id": "2", "text": "Do you take Aetna for the nasal spray?"}),
+            ]
+        )
+        + "\n"
+    )
     result = runner.invoke(app, ["classify"], input=lines)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.strip().splitlines() if line.startswith("{")]
@@ -51,17 +62,24 @@ def test_classify_reads_and_writes_json_lines():
 
 
 def test_outbox_list_and_show(tmp_path, monkeypatch):
+    from shared.settings import reset_settings_cache
+
     from services.notify.adapters.email.file_outbox import FileOutboxBackend
     from services.notify.domain.message import OutgoingEmail
-    from shared.settings import reset_settings_cache
 
     monkeypatch.setenv("CAREROUTE_VAR_DIR", str(tmp_path))
     reset_settings_cache()
     try:
         assert "no emails" in runner.invoke(app, ["outbox", "list"]).output
-        FileOutboxBackend(tmp_path / "outbox").send(OutgoingEmail(
-            notification_id="0b9f", to="dana@clinic.example", subject="[CareRoute] New lead R-ABC1234",
-            text="Reference: R-ABC1234\n", html="<p>Reference: R-ABC1234</p>"))
+        FileOutboxBackend(tmp_path / "outbox").send(
+            OutgoingEmail(
+                notification_id="0b9f",
+                to="dana@clinic.example",
+                subject="[CareRoute] New lead R-ABC1234",
+                text="Reference: R-ABC1234\n",
+                html="<p>Reference: R-ABC1234</p>",
+            )
+        )
         listed = runner.invoke(app, ["outbox", "list"]).output
         assert "dana@clinic.example" in listed and "R-ABC1234" in listed
         email_id = listed.split()[0]

@@ -196,8 +196,11 @@ def test_worker_grace_period_outlasts_the_task_time_limit(careroute_services):
     workers = _workers(careroute_services)
     for name, service in workers.items():
         env = _compose_env(service, {"CAREROUTE_SECRET_KEY": TEST_SECRET})
-        limit = int(env.get("CAREROUTE_TASK_TIME_LIMIT_SECONDS",
-                            Settings.model_fields["task_time_limit_seconds"].default))
+        limit = int(
+            env.get(
+                "CAREROUTE_TASK_TIME_LIMIT_SECONDS", Settings.model_fields["task_time_limit_seconds"].default
+            )
+        )
         grace = _duration_seconds(service.get("stop_grace_period", "10s"))
         assert grace > limit, f"{name}: stop_grace_period {grace}s <= task time limit {limit}s"
         assert service.get("stop_signal", "SIGTERM") == "SIGTERM", f"{name}: SIGTERM = warm shutdown"
@@ -225,7 +228,7 @@ def test_all_careroute_services_share_the_env_anchor(compose, careroute_services
 
 
 def test_secret_key_is_required(careroute_services):
-    for name, service in careroute_services.items():
+    for service in careroute_services.values():
         with pytest.raises(LookupError, match="CAREROUTE_SECRET_KEY"):
             _compose_env(service, {})
 
@@ -254,8 +257,10 @@ def test_compose_env_builds_production_settings(careroute_services, service_name
 def test_urls_point_at_the_compose_services(services, careroute_services):
     env = _compose_env(careroute_services["api"], {"CAREROUTE_SECRET_KEY": TEST_SECRET})
     pg = services["postgres"]["environment"]
-    expected_db = (f"postgresql+psycopg://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}"
-                   f"@postgres:5432/{pg['POSTGRES_DB']}")
+    expected_db = (
+        f"postgresql+psycopg://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}"
+        f"@postgres:5432/{pg['POSTGRES_DB']}"
+    )
     assert env["CAREROUTE_DATABASE_URL"] == expected_db
     assert env["CAREROUTE_BROKER_URL"].startswith("redis://redis:6379/")
     assert env["CAREROUTE_SMTP_URL"] == "smtp://mailpit:1025"
@@ -277,7 +282,9 @@ def test_depends_on_names_existing_services_with_valid_conditions(services):
             condition = spec.get("condition", "service_started")
             assert condition in DEPENDS_CONDITIONS, f"{name} -> {dep}: {condition}"
             if condition == "service_healthy":
-                assert "healthcheck" in services[dep], f"{name} waits for {dep} to be healthy, but it has no healthcheck"
+                assert "healthcheck" in services[dep], (
+                    f"{name} waits for {dep} to be healthy, but it has no healthcheck"
+                )
 
 
 def test_infrastructure_health_checks(services):

@@ -28,15 +28,24 @@ def test_the_pipeline_writes_only_its_own_tables(client):
     from services.routing.tasks import classify_lead, record_notification_sent, route_lead
 
     make_coordinator(name="Sam", email="sam@clinic.example", specialties=["depression"])
-    response = client.post("/v1/inquiries/web", content=json.dumps(web_form()),
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/inquiries/web", content=json.dumps(web_form()), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 202
-    handlers = {"lead.received": classify_lead, "lead.classified": route_lead, "lead.routed": send_notification,
-                "notification.sent": record_notification_sent}
+    handlers = {
+        "lead.received": classify_lead,
+        "lead.classified": route_lead,
+        "lead.routed": send_notification,
+        "notification.sent": record_notification_sent,
+    }
     handled: set[int] = set()
     for _ in range(5):
         with unit_of_work() as session:
-            rows = [r for r in session.exec(select(OutboxEvent).order_by(OutboxEvent.id)).all() if r.id not in handled]
+            rows = [
+                r
+                for r in session.exec(select(OutboxEvent).order_by(OutboxEvent.id)).all()
+                if r.id not in handled
+            ]
         for row in rows:
             handled.add(row.id)
             if row.event_type in handlers:
@@ -68,34 +77,43 @@ def _run_as(service: str, source: str) -> None:
 
 
 def test_the_check_catches_an_orm_write_to_another_services_table(db):
-    _run_as("notify", """
+    _run_as(
+        "notify",
+        """
 from shared.db import unit_of_work
 from shared.schema import Lead
 with unit_of_work() as session:
     session.add(Lead(reference="R-PROBE01", channel="web"))
-""")
+""",
+    )
     assert [str(v) for v in GUARD.violations] == ["notify wrote lead (orm), which intake owns"]
     GUARD.violations.clear()
 
 
 def test_the_check_catches_a_core_update_of_another_services_table(db):
-    _run_as("intake", """
+    _run_as(
+        "intake",
+        """
 from sqlalchemy import update
 from shared.db import unit_of_work
 from shared.schema import LeadState
 with unit_of_work() as session:
     session.execute(update(LeadState).values(status="closed"))
-""")
+""",
+    )
     assert [str(v) for v in GUARD.violations] == ["intake wrote lead_state (sql), which routing owns"]
     GUARD.violations.clear()
 
 
 def test_platform_tables_and_own_tables_pass(db):
-    _run_as("routing", """
+    _run_as(
+        "routing",
+        """
 from shared.db import unit_of_work
 from shared.schema import AuditEvent, Coordinator
 with unit_of_work() as session:
     session.add(Coordinator(name="Probe", email="probe@clinic.example"))
     session.add(AuditEvent(actor="probe", action="probe"))
-""")
+""",
+    )
     assert GUARD.violations == []

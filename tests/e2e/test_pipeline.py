@@ -24,7 +24,7 @@ CANARY = {
     "phone": "+1 949 555 0187",
     "email": "quillon.canary@example.com",
     "message": "Quillon here. Zyxwvut depression for years, failed sertraline and bupropion, "
-               "and lately I wish I could disappear. Is ketamine an option?",
+    "and lately I wish I could disappear. Is ketamine an option?",
     "consent_to_contact": True,
     "date_of_birth": "1979-06-21",
 }
@@ -51,8 +51,9 @@ def test_web_inquiry_reaches_the_right_coordinator_by_email_with_no_phi(client, 
     make_coordinator(name="Lee Park", email="lee@clinic.example", specialties=["ocd"])
     make_coordinator(name="Sam Ortiz", email="sam@clinic.example", specialties=["depression"])
     with FakeSendGrid() as fake, Pipeline(tmp_path, sendgrid_env(fake)) as pipeline:
-        response = client.post("/v1/inquiries/web", content=json.dumps(CANARY),
-                               headers={"content-type": "application/json"})
+        response = client.post(
+            "/v1/inquiries/web", content=json.dumps(CANARY), headers={"content-type": "application/json"}
+        )
         assert response.status_code == 202
         lead_id = response.json()["lead_id"]
         wait_for(lambda: lead_status(lead_id) == "notified", 90, what="lead notified")

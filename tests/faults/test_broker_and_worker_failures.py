@@ -60,9 +60,15 @@ def post_leads(client, count: int) -> list[str]:
     ids = []
     for i in range(count):
         # Distinct people: a shared phone number would (rightly) link them as repeat contacts.
-        body = web_form(name=f"Fault Person {i}", phone=None, email=f"fault{i}@example.com",
-                        message=MESSAGES[i % len(MESSAGES)])
-        response = client.post("/v1/inquiries/web", content=json.dumps(body), headers={"content-type": "application/json"})
+        body = web_form(
+            name=f"Fault Person {i}",
+            phone=None,
+            email=f"fault{i}@example.com",
+            message=MESSAGES[i % len(MESSAGES)],
+        )
+        response = client.post(
+            "/v1/inquiries/web", content=json.dumps(body), headers={"content-type": "application/json"}
+        )
         assert response.status_code == 202, response.text
         ids.append(response.json()["lead_id"])
     return ids
@@ -76,7 +82,9 @@ def held_by_worker(server: RedisServer) -> int:
 
 def notified_count() -> int:
     with unit_of_work() as session:
-        return session.exec(select(func.count()).select_from(LeadState).where(LeadState.status == "notified")).one()
+        return session.exec(
+            select(func.count()).select_from(LeadState).where(LeadState.status == "notified")
+        ).one()
 
 
 def assert_one_email_per_lead(fake: FakeSendGrid, leads: int = LEADS) -> None:
@@ -85,7 +93,9 @@ def assert_one_email_per_lead(fake: FakeSendGrid, leads: int = LEADS) -> None:
         rows = session.exec(select(Notification).where(Notification.kind == "lead_assigned")).all()
     ids = {str(r.id) for r in rows}
     per_notification = Counter(
-        m["custom_args"]["notification_id"] for m in fake.accepted if m["custom_args"]["notification_id"] in ids
+        m["custom_args"]["notification_id"]
+        for m in fake.accepted
+        if m["custom_args"]["notification_id"] in ids
     )
     assert len(rows) == leads and len(per_notification) == leads
     assert all(r.status == "sent" for r in rows)
@@ -96,9 +106,17 @@ def assert_one_email_per_lead(fake: FakeSendGrid, leads: int = LEADS) -> None:
 
 def seed_coordinators() -> None:
     # Capacity for the whole run: these tests are about loss and duplicates, not about waiting.
-    make_coordinator(name="Dana Reyes", email="dana@clinic.example", specialties=["ptsd"], programs=["veterans"],
-                     on_call=True, max_open_leads=200)
-    make_coordinator(name="Sam Ortiz", email="sam@clinic.example", specialties=["depression"], max_open_leads=200)
+    make_coordinator(
+        name="Dana Reyes",
+        email="dana@clinic.example",
+        specialties=["ptsd"],
+        programs=["veterans"],
+        on_call=True,
+        max_open_leads=200,
+    )
+    make_coordinator(
+        name="Sam Ortiz", email="sam@clinic.example", specialties=["depression"], max_open_leads=200
+    )
     make_coordinator(name="Lee Park", email="lee@clinic.example", specialties=["ocd"], max_open_leads=200)
 
 
@@ -120,8 +138,12 @@ def test_worker_killed_mid_run_loses_nothing(client, tmp_path, own_redis):
     seed_coordinators()
     with FakeSendGrid() as fake, Pipeline(tmp_path, fault_env(own_redis.url, fake)) as pipeline:
         post_leads(client, LEADS)
-        wait_for(lambda: notified_count() >= 10 and held_by_worker(own_redis) > 0, 120, interval=0.05,
-                 what="the worker to hold messages mid-run")
+        wait_for(
+            lambda: notified_count() >= 10 and held_by_worker(own_redis) > 0,
+            120,
+            interval=0.05,
+            what="the worker to hold messages mid-run",
+        )
         pipeline.kill("worker")  # SIGKILL: the worker and its pool, mid-run
         held_at_kill = held_by_worker(own_redis)
         assert notified_count() < LEADS
@@ -143,8 +165,12 @@ def test_hung_redis_times_out_publishes_and_loses_nothing(client, tmp_path, own_
         own_redis.pause()
         try:
             post_leads(client, 20)  # the API never waits on the broker
-            wait_for(lambda: "outbox_publish_failed" in pipeline.read_logs(), 60, interval=0.2,
-                     what="the relay's publish to time out")
+            wait_for(
+                lambda: "outbox_publish_failed" in pipeline.read_logs(),
+                60,
+                interval=0.2,
+                what="the relay's publish to time out",
+            )
             assert notified_count() == 0
         finally:
             own_redis.resume()

@@ -16,7 +16,9 @@ def client_without_database(monkeypatch):
     from shared.db import dispose_engines
     from shared.settings import reset_settings_cache
 
-    monkeypatch.setenv("CAREROUTE_DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
+    monkeypatch.setenv(
+        "CAREROUTE_DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"
+    )
     reset_settings_cache()
     dispose_engines()
     from careroute.asgi import build_app
@@ -30,8 +32,9 @@ def client_without_database(monkeypatch):
 
 def test_database_down_gives_503_with_retry_after_and_crisis_resources(client_without_database):
     body = web_form(message="I took a lot of pills and want to die")
-    response = client_without_database.post("/v1/inquiries/web", content=json.dumps(body),
-                                            headers={"content-type": "application/json"})
+    response = client_without_database.post(
+        "/v1/inquiries/web", content=json.dumps(body), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     problem = response.json()

@@ -8,7 +8,6 @@ from shared.clock import utcnow
 from shared.db import unit_of_work
 from shared.schema import Heartbeat, Lead
 
-
 LOOPS = ("relay", "sweeper", "deadline_sweeper", "notify-reconciler")
 
 

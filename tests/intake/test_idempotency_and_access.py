@@ -14,7 +14,9 @@ from tests.factories import phone_log, referral, web_form
 
 
 def post(client, path, body, **headers):
-    return client.post(path, content=json.dumps(body), headers={"content-type": "application/json", **headers})
+    return client.post(
+        path, content=json.dumps(body), headers={"content-type": "application/json", **headers}
+    )
 
 
 def lead_count() -> int:
@@ -33,7 +35,9 @@ def test_retry_with_same_key_and_body_returns_the_same_lead(client):
 
 def test_same_key_with_a_different_body_is_422(client):
     post(client, "/v1/inquiries/web", web_form(), **{"Idempotency-Key": "form-123"})
-    response = post(client, "/v1/inquiries/web", web_form(message="Different"), **{"Idempotency-Key": "form-123"})
+    response = post(
+        client, "/v1/inquiries/web", web_form(message="Different"), **{"Idempotency-Key": "form-123"}
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_reused"
     assert lead_count() == 1
@@ -76,7 +80,9 @@ def test_concurrent_duplicate_is_409(client):
         holder.join()
     assert response.status_code == 409 and response.headers["Retry-After"] == "1"
     assert lead_count() == 0
-    assert post(client, "/v1/inquiries/web", web_form(), **{"Idempotency-Key": "form-race"}).status_code == 202
+    assert (
+        post(client, "/v1/inquiries/web", web_form(), **{"Idempotency-Key": "form-race"}).status_code == 202
+    )
 
 
 def test_phone_and_referral_need_the_right_role(client, make_key):

@@ -11,13 +11,19 @@ from shared.schema import Lead
 
 
 def preview(client, headers, **body):
-    return client.post("/v1/triage/preview", content=json.dumps(body),
-                       headers={"content-type": "application/json", **headers})
+    return client.post(
+        "/v1/triage/preview",
+        content=json.dumps(body),
+        headers={"content-type": "application/json", **headers},
+    )
 
 
 def test_crisis_note_shows_the_banner_with_evidence(client, make_key):
-    response = preview(client, make_key("call_center"),
-                       notes="caller says she has pills saved up and plans to take them all tonight")
+    response = preview(
+        client,
+        make_key("call_center"),
+        notes="caller says she has pills saved up and plans to take them all tonight",
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["urgency"] == "crisis"
@@ -28,8 +34,12 @@ def test_crisis_note_shows_the_banner_with_evidence(client, make_key):
 
 
 def test_routine_note_has_no_banner_and_keeps_its_labels(client, make_key):
-    response = preview(client, make_key("call_center"),
-                       notes="pt 45M, USMC vet, PTSD from OIF, denies SI/HI, asking about Spravato", veteran=True)
+    response = preview(
+        client,
+        make_key("call_center"),
+        notes="pt 45M, USMC vet, PTSD from OIF, denies SI/HI, asking about Spravato",
+        veteran=True,
+    )
     body = response.json()
     assert body["urgency"] == "routine" and body["crisis_resources"] is None
     assert body["conditions"] == ["ptsd"] and body["veteran"] is True

@@ -15,8 +15,9 @@ PHI_VALUES = ("Ana Example", "ana@example.com", "555 0100", "5550100", "depressi
 
 def post(client, body, **headers):
     raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return client.post("/v1/inquiries/web", content=raw,
-                       headers={"content-type": "application/json", **headers})
+    return client.post(
+        "/v1/inquiries/web", content=raw, headers={"content-type": "application/json", **headers}
+    )
 
 
 def assert_no_phi(response):
@@ -89,7 +90,11 @@ def test_unknown_fields_such_as_status_are_refused(client):
     response = post(client, web_form(status="scheduled", urgency="routine", assigned_to="x"))
     assert response.status_code == 422
     fields = {e["field"]: e["code"] for e in response.json()["errors"]}
-    assert fields == {"status": "extra_forbidden", "urgency": "extra_forbidden", "assigned_to": "extra_forbidden"}
+    assert fields == {
+        "status": "extra_forbidden",
+        "urgency": "extra_forbidden",
+        "assigned_to": "extra_forbidden",
+    }
 
 
 def test_a_way_to_reach_the_person_is_required(client):
@@ -112,9 +117,11 @@ def test_body_over_the_limit_is_413_with_or_without_content_length(client):
 
     def chunks():
         for i in range(0, len(big), 4096):
-            yield big[i:i + 4096].encode()
+            yield big[i : i + 4096].encode()
 
-    response = client.post("/v1/inquiries/web", content=chunks(), headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/inquiries/web", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "body_too_large"
 
@@ -122,7 +129,11 @@ def test_body_over_the_limit_is_413_with_or_without_content_length(client):
 def test_field_length_limit(client):
     response = post(client, web_form(message="x" * 5001))
     assert response.status_code == 422
-    assert response.json()["errors"][0] == {"field": "message", "code": "string_too_long", "detail": "Too long."}
+    assert response.json()["errors"][0] == {
+        "field": "message",
+        "code": "string_too_long",
+        "detail": "Too long.",
+    }
 
 
 def test_duplicate_json_keys_are_refused(client):
@@ -140,7 +151,9 @@ def test_nan_deep_nesting_and_bad_utf8_are_400(client):
 
 
 def test_wrong_content_type_is_415(client):
-    response = client.post("/v1/inquiries/web", content="name=Ana", headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/v1/inquiries/web", content="name=Ana", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 415
 
 

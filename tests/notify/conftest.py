@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.fake_sendgrid import FakeSendGrid
+
 from services.notify.adapters.email.sendgrid import SendGridBackend
 from services.notify.domain.message import OutgoingEmail
-from tests.support.fake_sendgrid import FakeSendGrid
 
 FROM = "CareRoute <no-reply@careroute.local>"
 
@@ -17,7 +18,9 @@ def fake_sendgrid():
 
 @pytest.fixture
 def sendgrid_backend(fake_sendgrid):
-    return SendGridBackend(api_key=fake_sendgrid.api_key, host=fake_sendgrid.url, timeout=0.5, from_email=FROM)
+    return SendGridBackend(
+        api_key=fake_sendgrid.api_key, host=fake_sendgrid.url, timeout=0.5, from_email=FROM
+    )
 
 
 def make_email(notification_id: str = "ntf-0001", **overrides) -> OutgoingEmail:
@@ -37,8 +40,9 @@ def make_email(notification_id: str = "ntf-0001", **overrides) -> OutgoingEmail:
 @pytest.fixture
 def sendgrid(db, monkeypatch):
     """The sendgrid backend, configured by settings, pointed at a FakeSendGrid."""
-    from services.notify.adapters.email import reset_email_backend
     from shared.settings import reset_settings_cache
+
+    from services.notify.adapters.email import reset_email_backend
 
     with FakeSendGrid() as fake:
         monkeypatch.setenv("CAREROUTE_EMAIL_BACKEND", "sendgrid")
@@ -98,3 +102,10 @@ def lead_status(lead_id) -> str:
     with unit_of_work() as session:
         state = session.get(LeadState, lead_id)
         return state.status if state else "received"
+
+
+@pytest.fixture
+def dana(db):
+    from tests.factories import make_coordinator
+
+    return make_coordinator(name="Dana Reyes", email="dana@clinic.example")

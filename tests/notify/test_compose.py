@@ -6,9 +6,11 @@ import dataclasses
 import itertools
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
+from tests.notify.conftest import FROM
 
 from services.notify.adapters.email.common import build_mime
 from services.notify.adapters.email.sendgrid import SendGridBackend
@@ -23,9 +25,8 @@ from services.notify.domain.compose import (
     find_forbidden,
 )
 from services.notify.domain.message import OutgoingEmail
-from tests.notify.conftest import FROM
 
-RECEIVED = datetime(2026, 11, 27, 10, 15, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 27, 10, 15, tzinfo=UTC)
 LINK = "https://careroute.example/a/eyJsIjoiNDIifQ.Zk3x9Q"
 
 # A lead full of recognisable fake PHI. The view is built from it the way the integrator will:
@@ -48,20 +49,59 @@ LEAD = {
     "medications": ["esketamine", "sertraline"],
 }
 PHI_STRINGS = [
-    "Zebulon", "Quackenbush", "415-555-0199", "4155550199", "555-0199", "zebulon.quackenbush",
-    "example.net", "1987-03-14", "03/14/1987", "14/03/1987", "1987", "Evergreen", "Springfield",
-    "XQZ-99812", "ending it", "after 6pm", "sertraline", "treatment-resistant",
+    "Zebulon",
+    "Quackenbush",
+    "415-555-0199",
+    "4155550199",
+    "555-0199",
+    "zebulon.quackenbush",
+    "example.net",
+    "1987-03-14",
+    "03/14/1987",
+    "14/03/1987",
+    "1987",
+    "Evergreen",
+    "Springfield",
+    "XQZ-99812",
+    "ending it",
+    "after 6pm",
+    "sertraline",
+    "treatment-resistant",
 ]
 BRIEF_FORBIDDEN = [
-    "suicide", "suicidal", "ketamine", "esketamine", "spravato", "depression", "ptsd", "crisis line",
-    "ideation", "self-harm", "psychiatr", "mental health", "therapy", "988",
+    "suicide",
+    "suicidal",
+    "ketamine",
+    "esketamine",
+    "spravato",
+    "depression",
+    "ptsd",
+    "crisis line",
+    "ideation",
+    "self-harm",
+    "psychiatr",
+    "mental health",
+    "therapy",
+    "988",
 ]
 
 ALLOWED_VIEW_FIELDS = {
-    "kind", "recipient_display_name", "urgency", "channel", "received_at", "sla_deadline",
-    "reference", "link", "step", "status_word", "digest_items",
+    "kind",
+    "recipient_display_name",
+    "urgency",
+    "channel",
+    "received_at",
+    "sla_deadline",
+    "reference",
+    "link",
+    "step",
+    "status_word",
+    "digest_items",
     # codes from fixed vocabularies, and a staff member's name for alerts about them
-    "reason_code", "alert_code", "severity", "about_name",
+    "reason_code",
+    "alert_code",
+    "severity",
+    "about_name",
 }
 
 
@@ -78,7 +118,10 @@ def view_for(lead: dict, view_kind: str, **overrides) -> NotificationView:
         "step": 2,
         "status_word": "accepted" if view_kind == "referral_status" else None,
         "digest_items": (
-            (DigestItem(lead["reference"], lead["urgency"], 12, LINK), DigestItem("R-AB12CD", "routine", 190, LINK))
+            (
+                DigestItem(lead["reference"], lead["urgency"], 12, LINK),
+                DigestItem("R-AB12CD", "routine", 190, LINK),
+            )
             if view_kind == "daily_digest"
             else ()
         ),
@@ -179,7 +222,9 @@ def test_digest_lists_each_open_lead_with_its_age():
 
 def test_times_are_shown_in_utc_whatever_the_input_zone():
     pacific = timezone(timedelta(hours=-8))
-    view = view_for(LEAD, "lead_assigned", received_at=datetime(2026, 11, 27, 2, 15, tzinfo=pacific), sla_deadline=None)
+    view = view_for(
+        LEAD, "lead_assigned", received_at=datetime(2026, 11, 27, 2, 15, tzinfo=pacific), sla_deadline=None
+    )
     _, text, _ = compose(view)
     assert "Received: 2026-11-27 10:15 UTC" in text
     assert "Acknowledge by" not in text
@@ -248,7 +293,9 @@ def test_outgoing_email_repr_hides_address_and_body():
         email.custom_args["x"] = "y"  # frozen all the way down
 
 
-@pytest.mark.parametrize("reason", ["not_eligible", "declined_capacity", "out_of_area", "unreachable", "declined_by_person"])
+@pytest.mark.parametrize(
+    "reason", ["not_eligible", "declined_capacity", "out_of_area", "unreachable", "declined_by_person"]
+)
 def test_declined_referral_says_why_and_offers_an_alternative_without_phi(reason):
     view = view_for(LEAD, "referral_status", status_word="rejected", reason_code=reason, urgency=None)
     subject, text, html = compose(view)

@@ -8,11 +8,17 @@ from email.parser import BytesParser
 
 import pytest
 
-from services.notify.adapters.email import build_backend
-from services.notify.adapters.email.file_outbox import FileOutboxBackend, OutboxLookupError, list_outbox, read_outbox
-from services.notify.domain.message import EmailBackend
 from shared.settings import Settings
 from tests.notify.conftest import make_email
+
+from services.notify.adapters.email import build_backend
+from services.notify.adapters.email.file_outbox import (
+    FileOutboxBackend,
+    OutboxLookupError,
+    list_outbox,
+    read_outbox,
+)
+from services.notify.domain.message import EmailBackend
 
 
 def test_outbox_writes_a_parseable_eml_named_by_time_and_notification(tmp_path):

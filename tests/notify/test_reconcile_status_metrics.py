@@ -24,8 +24,16 @@ def webhook_configured(db, monkeypatch):
     reset_settings_cache()
 
 
-def sent_notification(*, urgency, sent_minutes_ago, status="sent", backend="sendgrid", kind="lead_assigned",
-                      triggered_minutes_ago=None, accept_seconds=None) -> Notification:
+def sent_notification(
+    *,
+    urgency,
+    sent_minutes_ago,
+    status="sent",
+    backend="sendgrid",
+    kind="lead_assigned",
+    triggered_minutes_ago=None,
+    accept_seconds=None,
+) -> Notification:
     coordinator = make_coordinator(name="Dana Reyes", email=f"dana{uuid4().hex[:6]}@clinic.example")
     now = utcnow()
     with unit_of_work() as session:
@@ -34,8 +42,13 @@ def sent_notification(*, urgency, sent_minutes_ago, status="sent", backend="send
         session.flush()
         session.add(LeadState(lead_id=lead.id, status="notified", urgency=urgency))
         row = Notification(
-            lead_id=lead.id, recipient=coordinator.email, kind=kind, status=status, urgency=urgency,
-            coordinator_id=coordinator.id, backend=backend,
+            lead_id=lead.id,
+            recipient=coordinator.email,
+            kind=kind,
+            status=status,
+            urgency=urgency,
+            coordinator_id=coordinator.id,
+            backend=backend,
             sent_at=now - timedelta(minutes=sent_minutes_ago) if sent_minutes_ago is not None else None,
             triggered_at=now - timedelta(minutes=triggered_minutes_ago or sent_minutes_ago or 0),
             accept_seconds=accept_seconds,
@@ -67,7 +80,9 @@ def test_crisis_email_with_no_delivery_event_after_ten_minutes_moves_the_ladder_
         assert reload(row).overdue_at is None
     [failed] = outbox_events("notification.failed")
     assert failed["reason"] == "no_delivery_event" and failed["notification_id"] == str(late_crisis.id)
-    assert reconcile_once(utcnow() + timedelta(hours=1))["overdue"] == 2  # an hour on: the routine and the fresh one
+    assert (
+        reconcile_once(utcnow() + timedelta(hours=1))["overdue"] == 2
+    )  # an hour on: the routine and the fresh one
 
 
 def test_without_the_webhook_configured_nothing_is_declared_undelivered(db):
@@ -80,7 +95,9 @@ def test_without_the_webhook_configured_nothing_is_declared_undelivered(db):
 def test_a_crisis_email_still_unsent_past_its_deadline_raises_the_alarm_even_with_no_task_left(db):
     from services.notify.tasks.reconcile import reconcile_once
 
-    stuck = sent_notification(urgency="crisis", sent_minutes_ago=None, status="pending", triggered_minutes_ago=5)
+    stuck = sent_notification(
+        urgency="crisis", sent_minutes_ago=None, status="pending", triggered_minutes_ago=5
+    )
     sent_notification(urgency="urgent", sent_minutes_ago=None, status="pending", triggered_minutes_ago=5)
     assert reconcile_once()["crisis_unsent"] == 1
     assert reconcile_once()["crisis_unsent"] == 0
@@ -94,7 +111,9 @@ def test_a_notice_whose_retries_were_lost_fails_visibly_after_its_retry_budget(d
     from services.notify.domain.policy import NEVER_SENT_AFTER
     from services.notify.tasks.reconcile import reconcile_once
 
-    stuck = sent_notification(urgency="urgent", sent_minutes_ago=None, status="pending", triggered_minutes_ago=1)
+    stuck = sent_notification(
+        urgency="urgent", sent_minutes_ago=None, status="pending", triggered_minutes_ago=1
+    )
     assert reconcile_once()["never_sent"] == 0  # still within what its own retries could cover
     later = utcnow() + NEVER_SENT_AFTER + timedelta(minutes=1)
     assert reconcile_once(later)["never_sent"] == 1
@@ -112,7 +131,9 @@ def test_a_late_delivery_event_still_lands_after_the_overdue_flag(webhook_config
     row = sent_notification(urgency="crisis", sent_minutes_ago=15)
     reconcile_once()
     with unit_of_work() as session:
-        SqlNotifyRepository(session).apply_delivery_events([DeliveryEvent(str(row.id), "delivered", "ev-late", utcnow(), None)])
+        SqlNotifyRepository(session).apply_delivery_events(
+            [DeliveryEvent(str(row.id), "delivered", "ev-late", utcnow(), None)]
+        )
     assert reload(row).status == "delivered" and reload(row).overdue_at is not None
 
 
@@ -125,12 +146,22 @@ def make_referral() -> Lead:
         session.add(lead)
         session.flush()
         session.add(LeadState(lead_id=lead.id, status="scheduled"))
-        session.add(LeadContact(lead_id=lead.id, name="Jordan Referred", phone="+19495550177",
-                                message="MDD, recurrent, severe (F33.2). Requesting Spravato evaluation.",
-                                date_of_birth="1985-04-12",
-                                details={"referrer": {"name": "Dr. Priya Shah", "email": "priya@harbor.example"}}))
-        session.add(ReferralUpdate(lead_id=lead.id, status="received", occurred_at=utcnow() - timedelta(days=2)))
-        session.add(ReferralUpdate(lead_id=lead.id, status="accepted", occurred_at=utcnow() - timedelta(days=1)))
+        session.add(
+            LeadContact(
+                lead_id=lead.id,
+                name="Jordan Referred",
+                phone="+19495550177",
+                message="MDD, recurrent, severe (F33.2). Requesting Spravato evaluation.",
+                date_of_birth="1985-04-12",
+                details={"referrer": {"name": "Dr. Priya Shah", "email": "priya@harbor.example"}},
+            )
+        )
+        session.add(
+            ReferralUpdate(lead_id=lead.id, status="received", occurred_at=utcnow() - timedelta(days=2))
+        )
+        session.add(
+            ReferralUpdate(lead_id=lead.id, status="accepted", occurred_at=utcnow() - timedelta(days=1))
+        )
     return lead
 
 
@@ -147,7 +178,17 @@ def test_status_page_shows_reference_status_word_and_dates_only(client):
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     assert lead.reference in page.text and "accepted" in page.text and "received" in page.text
     lowered = page.text.lower()
-    for secret in ("jordan", "referred", "5550177", "1985-04-12", "f33.2", "spravato", "mdd", "priya", "harbor"):
+    for secret in (
+        "jordan",
+        "referred",
+        "5550177",
+        "1985-04-12",
+        "f33.2",
+        "spravato",
+        "mdd",
+        "priya",
+        "harbor",
+    ):
         assert secret not in lowered
 
 
@@ -173,8 +214,11 @@ def test_metrics_export_the_routed_to_accepted_histogram_from_the_database(clien
     text = response.text
     from prometheus_client.parser import text_string_to_metric_families
 
-    samples = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-               for family in text_string_to_metric_families(text) for sample in family.samples}
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
     name = "careroute_notify_routed_to_accepted_seconds"
     crisis = (("backend", "sendgrid"), ("kind", "lead_assigned"), ("urgency", "crisis"))
 
@@ -183,6 +227,8 @@ def test_metrics_export_the_routed_to_accepted_histogram_from_the_database(clien
 
     assert (bucket("0.5"), bucket("1.0"), bucket("5.0"), bucket("+Inf")) == (0, 1, 2, 2)
     assert samples[(f"{name}_count", crisis)] == 2 and samples[(f"{name}_sum", crisis)] == pytest.approx(4.3)
-    assert samples[("careroute_notify_notifications", (("kind", "lead_assigned"), ("status", "delivered")))] == 1
+    assert (
+        samples[("careroute_notify_notifications", (("kind", "lead_assigned"), ("status", "delivered")))] == 1
+    )
     assert ("careroute_notify_ambiguous_attempts_total", (("kind", "lead_assigned"),)) in samples
     assert "@" not in text and "R-" not in text  # no addresses, no references

@@ -17,14 +17,32 @@ pytestmark = pytest.mark.e2e
 
 def test_referrer_hears_back_with_a_reference_and_a_working_status_link(client, make_key, tmp_path):
     make_coordinator(name="Sam Ortiz", email="sam@clinic.example", specialties=["depression"])
-    body = referral(referrer={"name": "Dr. Priya Shah", "practice": "Harbor Psychiatry", "npi": "1234567893",
-                              "email": "priya.shah@harbor.example"})
-    with FakeSendGrid() as fake, Pipeline(tmp_path, {
-        "CAREROUTE_EMAIL_BACKEND": "sendgrid", "CAREROUTE_SENDGRID_API_KEY": fake.api_key,
-        "CAREROUTE_SENDGRID_HOST": fake.url, "CAREROUTE_SENDGRID_TIMEOUT_SECONDS": "2",
-    }, names=("relay", "worker")):
-        response = client.post("/v1/referrals", content=json.dumps(body),
-                               headers={"content-type": "application/json", **make_key("provider")})
+    body = referral(
+        referrer={
+            "name": "Dr. Priya Shah",
+            "practice": "Harbor Psychiatry",
+            "npi": "1234567893",
+            "email": "priya.shah@harbor.example",
+        }
+    )
+    with (
+        FakeSendGrid() as fake,
+        Pipeline(
+            tmp_path,
+            {
+                "CAREROUTE_EMAIL_BACKEND": "sendgrid",
+                "CAREROUTE_SENDGRID_API_KEY": fake.api_key,
+                "CAREROUTE_SENDGRID_HOST": fake.url,
+                "CAREROUTE_SENDGRID_TIMEOUT_SECONDS": "2",
+            },
+            names=("relay", "worker"),
+        ),
+    ):
+        response = client.post(
+            "/v1/referrals",
+            content=json.dumps(body),
+            headers={"content-type": "application/json", **make_key("provider")},
+        )
         assert response.status_code == 202
         reference = response.json()["reference"]
         # The referrer's acknowledgement and the coordinator's new-lead email, in either order.

@@ -17,9 +17,13 @@ from tests.factories import make_coordinator
 from tests.notify.conftest import hand_sent_notices_to_routing, lead_status, run_task_until_done
 from tests.support.fake_sendgrid import AcceptThenDrop, ClientError, RateLimited, ServerError
 
-CANARY = {"name": "Zebulon Canaryfield", "phone": "+19495550199", "email": "zebulon.canary@example.com",
-          "message": "Zebulon has bipolar depression and thoughts of suicide; asking about ketamine",
-          "date_of_birth": "1971-03-09"}
+CANARY = {
+    "name": "Zebulon Canaryfield",
+    "phone": "+19495550199",
+    "email": "zebulon.canary@example.com",
+    "message": "Zebulon has bipolar depression and thoughts of suicide; asking about ketamine",
+    "date_of_birth": "1971-03-09",
+}
 
 
 @pytest.fixture
@@ -33,8 +37,13 @@ def routed_event(db) -> dict:
         session.add(LeadContact(lead_id=lead.id, **CANARY))
         assignment = Assignment(lead_id=lead.id, coordinator_id=coordinator.id, step=0, reason="test")
         session.add(assignment)
-    event = LeadRoutedV1(lead_id=lead.id, assignment_id=assignment.id, coordinator_id=coordinator.id,
-                         urgency="crisis", acknowledge_by=utcnow() + timedelta(minutes=5))
+    event = LeadRoutedV1(
+        lead_id=lead.id,
+        assignment_id=assignment.id,
+        coordinator_id=coordinator.id,
+        urgency="crisis",
+        acknowledge_by=utcnow() + timedelta(minutes=5),
+    )
     return event.model_dump(mode="json")
 
 
@@ -61,7 +70,9 @@ def test_one_email_with_no_phi_and_lead_notified(sendgrid, routed_event):
     row = notification()
     assert row.status == "sent" and row.attempts == 1 and row.provider_message_id
     assert mail["personalizations"][0]["to"][0]["email"] == "dana@clinic.example"
-    assert mail["personalizations"][0].get("custom_args", mail.get("custom_args", {}))["notification_id"] == str(row.id)
+    assert mail["personalizations"][0].get("custom_args", mail.get("custom_args", {}))[
+        "notification_id"
+    ] == str(row.id)
     hand_sent_notices_to_routing()
     assert lead_status(routed_event["lead_id"]) == "notified"
 

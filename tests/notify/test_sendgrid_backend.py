@@ -12,10 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from services.notify.adapters.email import build_backend
-from services.notify.adapters.email.sendgrid import SendGridBackend
-from services.notify.domain.errors import PermanentSendError, RetryableSendError
-from services.notify.domain.message import EmailBackend
 from shared.settings import Settings
 from tests.notify.conftest import FROM, make_email
 from tests.support.fake_sendgrid import (
@@ -29,6 +25,11 @@ from tests.support.fake_sendgrid import (
     ServerError,
 )
 
+from services.notify.adapters.email import build_backend
+from services.notify.adapters.email.sendgrid import SendGridBackend
+from services.notify.domain.errors import PermanentSendError, RetryableSendError
+from services.notify.domain.message import EmailBackend
+
 
 def test_accepted_send_returns_the_message_id_and_posts_a_v3_body(fake_sendgrid, sendgrid_backend):
     message_id = sendgrid_backend.send(make_email("ntf-accept"))
@@ -40,7 +41,11 @@ def test_accepted_send_returns_the_message_id_and_posts_a_v3_body(fake_sendgrid,
     assert body["subject"] == "[CareRoute] CRISIS lead R-7K3M9Q — acknowledge now"
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert sorted(body["categories"]) == ["careroute", "lead-assigned"]
-    assert body["custom_args"] == {"notification_id": "ntf-accept", "kind": "lead_assigned", "reference": "R-7K3M9Q"}
+    assert body["custom_args"] == {
+        "notification_id": "ntf-accept",
+        "kind": "lead_assigned",
+        "reference": "R-7K3M9Q",
+    }
     # Click tracking would rewrite the signed link through the provider.
     assert body["tracking_settings"]["click_tracking"]["enable"] is False
     assert body["tracking_settings"]["open_tracking"]["enable"] is False
@@ -87,7 +92,9 @@ def test_rate_limit_wait_is_clamped(fake_sendgrid, reset_in, expected):
 
 
 def test_retry_after_reads_reset_then_retry_after_then_defaults():
-    backend = SendGridBackend("SG.k", "http://127.0.0.1:9", 1.0, FROM, clock=lambda: 970.0, jitter=lambda: 0.0)
+    backend = SendGridBackend(
+        "SG.k", "http://127.0.0.1:9", 1.0, FROM, clock=lambda: 970.0, jitter=lambda: 0.0
+    )
     assert backend.retry_after({"X-RateLimit-Reset": "1000"}) == 30.0
     assert backend.retry_after({"Retry-After": "7"}) == 7.0
     assert backend.retry_after({"X-RateLimit-Reset": "soon"}) == 10.0
@@ -116,7 +123,10 @@ def test_gateway_timeout_is_ambiguous(fake_sendgrid, sendgrid_backend):
     assert caught.value.ambiguous is True
 
 
-@pytest.mark.parametrize(("status", "reason"), [(400, "bad_request"), (401, "unauthorized"), (403, "forbidden"), (404, "not_found")])
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(400, "bad_request"), (401, "unauthorized"), (403, "forbidden"), (404, "not_found")],
+)
 def test_client_errors_are_permanent(fake_sendgrid, sendgrid_backend, status, reason):
     fake_sendgrid.enqueue(ClientError(status=status))
 
@@ -205,7 +215,9 @@ def test_api_key_never_reaches_logs_or_errors_even_at_debug(fake_sendgrid, caplo
     for logger in family:
         logger.setLevel(logging.DEBUG)
     try:
-        fake_sendgrid.enqueue(Accept(), RateLimited(5), ServerError(503), ClientError(400), HtmlTooLarge(), AcceptThenDrop())
+        fake_sendgrid.enqueue(
+            Accept(), RateLimited(5), ServerError(503), ClientError(400), HtmlTooLarge(), AcceptThenDrop()
+        )
         errors = []
         for _ in range(6):
             try:
@@ -266,5 +278,8 @@ def test_another_process_can_send_to_the_fake(fake_sendgrid):
     )
 
     assert result.returncode == 0, result.stderr[-2000:]
-    assert fake_sendgrid.wait_for_accepted(1, timeout=5)[0]["custom_args"]["notification_id"] == "ntf-from-subprocess"
+    assert (
+        fake_sendgrid.wait_for_accepted(1, timeout=5)[0]["custom_args"]["notification_id"]
+        == "ntf-from-subprocess"
+    )
     assert fake_sendgrid.message_ids[0] in result.stdout

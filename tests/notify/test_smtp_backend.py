@@ -10,11 +10,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from shared.settings import Settings
+from tests.notify.conftest import FROM, make_email
+
 from services.notify.adapters.email import build_backend
 from services.notify.adapters.email.smtp import SmtpBackend
 from services.notify.domain.errors import PermanentSendError, RetryableSendError
-from shared.settings import Settings
-from tests.notify.conftest import FROM, make_email
 
 
 def _free_port() -> int:
@@ -177,7 +178,9 @@ def test_smtp_url_options_are_parsed():
 
 def test_build_backend_picks_smtp(smtp_server, tmp_path):
     handler, controller = smtp_server
-    settings = Settings(email_backend="smtp", smtp_url=f"smtp://127.0.0.1:{controller.port}", var_dir=tmp_path)
+    settings = Settings(
+        email_backend="smtp", smtp_url=f"smtp://127.0.0.1:{controller.port}", var_dir=tmp_path
+    )
 
     backend = build_backend(settings)
 

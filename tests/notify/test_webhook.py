@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from services.notify.adapters.email.webhook_signature import verify_signed_webhook
 from services.notify.domain.webhook import (
     DeliveryEvent,
     WebhookKeyError,
@@ -19,7 +20,6 @@ from services.notify.domain.webhook import (
     is_failure,
     parse_events,
     promote,
-    verify_signed_webhook,
 )
 
 NOW = 1_795_000_000.0
@@ -44,7 +44,15 @@ def keys():
 
 
 BODY = json.dumps(
-    [{"email": "coordinator@clinic.example", "event": "delivered", "notification_id": "ntf-1", "sg_event_id": "ev-1", "timestamp": 1795000000}]
+    [
+        {
+            "email": "coordinator@clinic.example",
+            "event": "delivered",
+            "notification_id": "ntf-1",
+            "sg_event_id": "ev-1",
+            "timestamp": 1795000000,
+        }
+    ]
 ).encode()
 
 
@@ -62,9 +70,11 @@ def test_genuine_signed_payload_is_accepted(keys):
 
 def test_pem_public_key_is_accepted_too(keys):
     private, _ = keys
-    pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     ts = str(int(NOW))
     verify_signed_webhook(pem, BODY, _sign(private, ts, BODY), ts, NOW)
 
@@ -104,12 +114,15 @@ def test_timestamp_at_the_edge_of_the_window_is_accepted(keys):
     verify_signed_webhook(public, BODY, _sign(private, ts, BODY), ts, NOW, window_seconds=300)
 
 
-@pytest.mark.parametrize(("signature", "timestamp", "code"), [
-    (None, "1795000000", "missing_signature"),
-    ("", "1795000000", "missing_signature"),
-    ("sig", None, "missing_timestamp"),
-    ("sig", "  ", "missing_timestamp"),
-])
+@pytest.mark.parametrize(
+    ("signature", "timestamp", "code"),
+    [
+        (None, "1795000000", "missing_signature"),
+        ("", "1795000000", "missing_signature"),
+        ("sig", None, "missing_timestamp"),
+        ("sig", "  ", "missing_timestamp"),
+    ],
+)
 def test_missing_headers_are_rejected(keys, signature, timestamp, code):
     _, public = keys
     assert _reject(public, BODY, signature, timestamp) == code
@@ -144,8 +157,10 @@ def test_body_that_is_not_utf8_is_rejected(keys):
 
 
 def test_unusable_configured_key_is_a_configuration_error():
-    rsa_der = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    rsa_der = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     for bad in ["", "not-a-key", base64.b64encode(rsa_der).decode()]:
         with pytest.raises(WebhookKeyError):
@@ -175,13 +190,57 @@ PAYLOAD = [
         "sg_event_id": "sg-ev-bounce",
         "notification_id": "ntf-42",
     },
-    {"email": "x@example.net", "event": "dropped", "reason": "Unsubscribed Address", "sg_event_id": "sg-ev-drop", "notification_id": "ntf-43", "timestamp": 1795000002},
-    {"email": "x@example.net", "event": "dropped", "reason": "Something with x@example.net", "sg_event_id": "sg-ev-drop2", "notification_id": "ntf-44", "timestamp": 1795000002},
-    {"email": "x@example.net", "event": "deferred", "response": "400 try later x@example.net", "sg_event_id": "sg-ev-def", "notification_id": "ntf-45", "timestamp": 1795000003},
-    {"email": "x@example.net", "event": "open", "useragent": "Mozilla", "ip": "198.51.100.1", "sg_event_id": "sg-ev-open", "notification_id": "ntf-45", "timestamp": 1795000004},
-    {"email": "not-ours@example.net", "event": "delivered", "sg_event_id": "sg-ev-foreign", "timestamp": 1795000005},
-    {"email": "x@example.net", "event": "teleported", "sg_event_id": "sg-ev-odd", "notification_id": "ntf-46"},
-    {"email": "x@example.net", "event": "delivered", "notification_id": "ntf evil <script>", "sg_event_id": "sg-ev-bad-id"},
+    {
+        "email": "x@example.net",
+        "event": "dropped",
+        "reason": "Unsubscribed Address",
+        "sg_event_id": "sg-ev-drop",
+        "notification_id": "ntf-43",
+        "timestamp": 1795000002,
+    },
+    {
+        "email": "x@example.net",
+        "event": "dropped",
+        "reason": "Something with x@example.net",
+        "sg_event_id": "sg-ev-drop2",
+        "notification_id": "ntf-44",
+        "timestamp": 1795000002,
+    },
+    {
+        "email": "x@example.net",
+        "event": "deferred",
+        "response": "400 try later x@example.net",
+        "sg_event_id": "sg-ev-def",
+        "notification_id": "ntf-45",
+        "timestamp": 1795000003,
+    },
+    {
+        "email": "x@example.net",
+        "event": "open",
+        "useragent": "Mozilla",
+        "ip": "198.51.100.1",
+        "sg_event_id": "sg-ev-open",
+        "notification_id": "ntf-45",
+        "timestamp": 1795000004,
+    },
+    {
+        "email": "not-ours@example.net",
+        "event": "delivered",
+        "sg_event_id": "sg-ev-foreign",
+        "timestamp": 1795000005,
+    },
+    {
+        "email": "x@example.net",
+        "event": "teleported",
+        "sg_event_id": "sg-ev-odd",
+        "notification_id": "ntf-46",
+    },
+    {
+        "email": "x@example.net",
+        "event": "delivered",
+        "notification_id": "ntf evil <script>",
+        "sg_event_id": "sg-ev-bad-id",
+    },
     "not an object",
     {"event": "delivered", "notification_id": "ntf-47", "sg_event_id": "sg-ev-ts", "timestamp": "yesterday"},
 ]
@@ -265,11 +324,14 @@ def test_unknown_status_is_an_error():
         promote("sent", "vanished")
 
 
-@pytest.mark.parametrize(("events", "final"), [
-    (["processed", "deferred", "deferred", "delivered", "processed", "delivered"], "delivered"),
-    (["processed", "delivered", "bounce", "delivered", "processed"], "bounced"),
-    (["processed", "deferred", "dropped", "processed"], "failed"),
-])
+@pytest.mark.parametrize(
+    ("events", "final"),
+    [
+        (["processed", "deferred", "deferred", "delivered", "processed", "delivered"], "delivered"),
+        (["processed", "delivered", "bounce", "delivered", "processed"], "bounced"),
+        (["processed", "deferred", "dropped", "processed"], "failed"),
+    ],
+)
 def test_duplicates_in_any_order_reach_the_same_final_state(events, final):
     orders = set(itertools.permutations(events))
     assert len(orders) > 10

@@ -27,16 +27,20 @@ URL = "/v1/webhooks/sendgrid"
 
 def keypair():
     private = ec.generate_private_key(ec.SECP256R1())
-    der = private.public_key().public_bytes(serialization.Encoding.DER,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return private, base64.b64encode(der).decode()
 
 
 def signed_headers(private, body: bytes, timestamp: int | None = None) -> dict:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = base64.b64encode(private.sign(ts.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
-    return {"X-Twilio-Email-Event-Webhook-Signature": signature, "X-Twilio-Email-Event-Webhook-Timestamp": ts,
-            "content-type": "application/json"}
+    return {
+        "X-Twilio-Email-Event-Webhook-Signature": signature,
+        "X-Twilio-Email-Event-Webhook-Timestamp": ts,
+        "content-type": "application/json",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -71,17 +75,32 @@ def make_notification(*, urgency="crisis", kind="lead_assigned", status="sent", 
             session.flush()
             session.add(LeadState(lead_id=row.id, status="notified", urgency=urgency))
             lead_id = row.id
-        notification = Notification(lead_id=lead_id, recipient=coordinator.email, kind=kind, status=status,
-                                    urgency=urgency, coordinator_id=coordinator.id, backend="sendgrid",
-                                    sent_at=utcnow(), subject_key=None if lead else f"alert:{uuid4()}")
+        notification = Notification(
+            lead_id=lead_id,
+            recipient=coordinator.email,
+            kind=kind,
+            status=status,
+            urgency=urgency,
+            coordinator_id=coordinator.id,
+            backend="sendgrid",
+            sent_at=utcnow(),
+            subject_key=None if lead else f"alert:{uuid4()}",
+        )
         session.add(notification)
     return notification
 
 
 def event(notification, name, n, **extra) -> dict:
-    return {"email": "dana@clinic.example", "timestamp": 1795000000 + n, "event": name,
-            "sg_event_id": f"{notification.id}-{name}-{n}", "sg_message_id": "abc.filter0001",
-            "notification_id": str(notification.id), "ip": "10.0.0.1", **extra}
+    return {
+        "email": "dana@clinic.example",
+        "timestamp": 1795000000 + n,
+        "event": name,
+        "sg_event_id": f"{notification.id}-{name}-{n}",
+        "sg_message_id": "abc.filter0001",
+        "notification_id": str(notification.id),
+        "ip": "10.0.0.1",
+        **extra,
+    }
 
 
 def status_of(notification) -> str:
@@ -135,9 +154,14 @@ def test_missing_or_malformed_signature_is_refused(webhook):
     body = json.dumps([event(row, "delivered", 1)]).encode()
     unsigned = webhook(None, body=body, headers={"content-type": "application/json"})
     assert unsigned.status_code == 401 and unsigned.json()["code"] == "missing_signature"
-    garbage = webhook(None, body=body, headers={
-        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(b"not a der signature").decode(),
-        "X-Twilio-Email-Event-Webhook-Timestamp": str(int(time.time()))})
+    garbage = webhook(
+        None,
+        body=body,
+        headers={
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(b"not a der signature").decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": str(int(time.time())),
+        },
+    )
     assert garbage.status_code == 403 and garbage.json()["code"] in ("malformed_signature", "bad_signature")
     assert stored_events() == 0
 
@@ -156,11 +180,14 @@ def test_duplicated_batches_are_harmless(webhook):
     assert webhook(batch).json()["duplicates"] == 2
 
 
-@pytest.mark.parametrize(("names", "final"), [
-    (["processed", "deferred", "delivered"], "delivered"),
-    (["processed", "deferred", "bounce"], "bounced"),
-    (["processed", "delivered", "dropped"], "failed"),
-])
+@pytest.mark.parametrize(
+    ("names", "final"),
+    [
+        (["processed", "deferred", "delivered"], "delivered"),
+        (["processed", "deferred", "bounce"], "bounced"),
+        (["processed", "delivered", "dropped"], "failed"),
+    ],
+)
 def test_every_arrival_order_reaches_the_same_final_state(webhook, names, final):
     orders = list(itertools.permutations(range(len(names))))
     random.Random(7).shuffle(orders)
@@ -175,13 +202,22 @@ def test_every_arrival_order_reaches_the_same_final_state(webhook, names, final)
 
 def test_crisis_bounce_moves_the_ladder_and_tells_a_supervisor_once(webhook):
     row = make_notification(urgency="crisis")
-    bounce = event(row, "bounce", 2, type="bounce", status="5.1.1", reason="550 5.1.1 <dana@clinic.example>: no such user")
+    bounce = event(
+        row,
+        "bounce",
+        2,
+        type="bounce",
+        status="5.1.1",
+        reason="550 5.1.1 <dana@clinic.example>: no such user",
+    )
     webhook([event(row, "processed", 1), bounce])
     webhook([bounce, event(row, "dropped", 3, reason="Bounced Address")])
     assert status_of(row) == "bounced"
     [failed] = outbox_events("notification.failed")
     assert failed["reason"] == "bounced" and failed["urgency"] == "crisis"
-    assert failed["notification_id"] == str(row.id) and failed["recipient_coordinator_id"] == str(row.coordinator_id)
+    assert failed["notification_id"] == str(row.id) and failed["recipient_coordinator_id"] == str(
+        row.coordinator_id
+    )
     [raised] = outbox_events("alert.raised")
     assert raised["kind"] == "address_bounced" and raised["severity"] == "critical"
     assert raised["coordinator_id"] == str(row.coordinator_id)
@@ -205,6 +241,15 @@ def test_a_bounced_alert_email_raises_no_alert_about_itself(webhook):
 
 
 def test_events_for_unknown_notifications_are_ignored(webhook):
-    response = webhook([{"event": "delivered", "notification_id": str(uuid4()), "sg_event_id": "x1",
-                         "timestamp": 1795000000}, {"event": "delivered", "sg_event_id": "x2"}])
+    response = webhook(
+        [
+            {
+                "event": "delivered",
+                "notification_id": str(uuid4()),
+                "sg_event_id": "x1",
+                "timestamp": 1795000000,
+            },
+            {"event": "delivered", "sg_event_id": "x2"},
+        ]
+    )
     assert response.status_code == 200 and response.json()["stored"] == 0 and stored_events() == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -31,36 +30,65 @@ def cli(*args):
 
 
 def test_simulate_the_demo_day_prints_load_sla_time_to_assignment_and_crisis_paths(demo_dir):
-    result = cli("simulate", "--directory", str(demo_dir / "clinic.yaml"), "--rules", str(demo_dir / "rules.yaml"),
-                 "--leads", str(demo_dir / "day.jsonl"))
+    result = cli(
+        "simulate",
+        "--directory",
+        str(demo_dir / "clinic.yaml"),
+        "--rules",
+        str(demo_dir / "rules.yaml"),
+        "--leads",
+        str(demo_dir / "day.jsonl"),
+    )
     assert result.exit_code == 0, result.output
     out = result.output
-    assert out.startswith("Simulated 27 leads from 2026-12-01 00:20 to 2026-12-01 23:10 (America/Los_Angeles)")
-    for heading in ("Load per coordinator", "SLA met (acknowledged by the deadline)",
-                    "Time to assignment (median / max)", "Crisis paths"):
+    assert out.startswith(
+        "Simulated 27 leads from 2026-12-01 00:20 to 2026-12-01 23:10 (America/Los_Angeles)"
+    )
+    for heading in (
+        "Load per coordinator",
+        "SLA met (acknowledged by the deadline)",
+        "Time to assignment (median / max)",
+        "Crisis paths",
+    ):
         assert heading in out
     # Lee is out of office all day, so gets nothing; every lead is assigned to someone.
     assert "  Lee Park                  0          0            0" in out
     assert "Never assigned" not in out
     # Crisis: straight to the on-call coordinator, any hour; the ladder when nobody acknowledges.
-    assert "C01 02:14: 02:14 rule crisis-on-call v1, on_call (pool) → Riley Chen; " \
-           "02:17 acknowledged by Riley Chen (3 min, in time)" in out
-    assert "13:07 no acknowledgement: escalated to backup Sam Ortiz; 13:11 claimed and acknowledged by " \
-           "Sam Ortiz (9 min, LATE)" in out
+    assert (
+        "C01 02:14: 02:14 rule crisis-on-call v1, on_call (pool) → Riley Chen; "
+        "02:17 acknowledged by Riley Chen (3 min, in time)" in out
+    )
+    assert (
+        "13:07 no acknowledgement: escalated to backup Sam Ortiz; 13:11 claimed and acknowledged by "
+        "Sam Ortiz (9 min, LATE)" in out
+    )
     assert "escalated to supervisor Pat Kim" in out and "crisis page repeated to Riley Chen (12 times)" in out
     assert "  crisis     1/3     33.3%" in out
 
 
 def test_simulate_json_is_reproducible_and_a_rule_change_shows_up(demo_dir, tmp_path):
-    args = ("simulate", "--directory", str(demo_dir / "clinic.yaml"), "--leads", str(demo_dir / "day.jsonl"), "--json")
+    args = (
+        "simulate",
+        "--directory",
+        str(demo_dir / "clinic.yaml"),
+        "--leads",
+        str(demo_dir / "day.jsonl"),
+        "--json",
+    )
     first = json.loads(cli(*args, "--rules", str(demo_dir / "rules.yaml")).output)
     again = json.loads(cli(*args, "--rules", str(demo_dir / "rules.yaml")).output)
     assert first == again
     assert first["sla"]["all"]["total"] == 27 and first["unassigned"] == []
     assert first["holders"]["R07"] in ("Sam Ortiz", "Riley Chen")  # Harbor referral → referral desk
-    changed = (demo_dir / "rules.yaml").read_text().replace(
-        "when: {channel: [referral], referring_practice: [Harbor Psychiatry]}",
-        "when: {channel: [referral], referring_practice: [Nobody]}")
+    changed = (
+        (demo_dir / "rules.yaml")
+        .read_text()
+        .replace(
+            "when: {channel: [referral], referring_practice: [Harbor Psychiatry]}",
+            "when: {channel: [referral], referring_practice: [Nobody]}",
+        )
+    )
     (tmp_path / "rules.yaml").write_text(changed)
     second = json.loads(cli(*args, "--rules", str(tmp_path / "rules.yaml")).output)
     assert second["load"] != first["load"] or second["holders"] != first["holders"]
@@ -68,8 +96,10 @@ def test_simulate_json_is_reproducible_and_a_rule_change_shows_up(demo_dir, tmp_
 
 def test_simulate_reports_bad_lead_lines_with_line_numbers(demo_dir, tmp_path):
     leads = tmp_path / "day.jsonl"
-    leads.write_text('{"id": "A", "at": "2026-12-01T09:00:00-08:00", "urgency": "routine"}\n'
-                     '{"id": "B", "at": "2026-12-01T09:00:00", "urgency": "soon"}\nnot json\n')
+    leads.write_text(
+        '{"id": "A", "at": "2026-12-01T09:00:00-08:00", "urgency": "routine"}\n'
+        '{"id": "B", "at": "2026-12-01T09:00:00", "urgency": "soon"}\nnot json\n'
+    )
     result = cli("simulate", "--directory", str(demo_dir / "clinic.yaml"), "--leads", str(leads))
     assert result.exit_code == 2
     assert f"{leads}:2: at: give a UTC offset" in result.output
@@ -105,8 +135,9 @@ def test_directory_and_rules_round_trip_and_seed_demo(db, demo_dir, tmp_path):
 
 
 def test_past_leads_export_replays_in_the_simulator(db, demo_dir, tmp_path):
-    from services.routing.tasks.route import route_once
     from tests.factories import make_classified_lead, make_coordinator
+
+    from services.routing.tasks.route import route_once
 
     make_coordinator(name="Sam Ortiz", email="sam@clinic.example")
     for urgency in ("routine", "crisis"):

@@ -39,7 +39,9 @@ def _run_at_once(payloads: list[dict]) -> list[str]:
 def test_eight_concurrent_routings_keep_round_robin_even(db):
     from shared.db import dispose_engines
 
-    people = [make_coordinator(name=f"C{i}", email=f"c{i}@clinic.example", max_open_leads=5) for i in range(4)]
+    people = [
+        make_coordinator(name=f"C{i}", email=f"c{i}@clinic.example", max_open_leads=5) for i in range(4)
+    ]
     payloads = [make_classified_lead() for _ in range(8)]
     dispose_engines()
     assert _run_at_once(payloads) == ["routed"] * 8
@@ -54,16 +56,20 @@ def test_eight_concurrent_routings_keep_round_robin_even(db):
 def test_eight_concurrent_routings_never_exceed_capacity(db):
     from shared.db import dispose_engines
 
-    people = [make_coordinator(name=f"C{i}", email=f"c{i}@clinic.example", max_open_leads=2) for i in range(3)]
+    people = [
+        make_coordinator(name=f"C{i}", email=f"c{i}@clinic.example", max_open_leads=2) for i in range(3)
+    ]
     payloads = [make_classified_lead() for _ in range(8)]
     dispose_engines()
     outcomes = Counter(_run_at_once(payloads))
     assert outcomes == {"routed": 6, "waiting": 2}
     with unit_of_work() as session:
-        open_by_person = Counter(s.coordinator_id for s in session.exec(select(LeadState)).all() if s.status == "routed")
+        open_by_person = Counter(
+            s.coordinator_id for s in session.exec(select(LeadState)).all() if s.status == "routed"
+        )
         waiting = [s for s in session.exec(select(LeadState)).all() if s.status == "waiting"]
     assert all(open_by_person[p.id] == 2 for p in people)
-    assert all("capacity" in l.waiting_reason for l in waiting) and all(l.route_after for l in waiting)
+    assert all("capacity" in s.waiting_reason for s in waiting) and all(s.route_after for s in waiting)
 
 
 def test_eight_route_tasks_on_a_celery_worker_with_eight_processes(db, tmp_path):
@@ -80,15 +86,24 @@ def test_eight_route_tasks_on_a_celery_worker_with_eight_processes(db, tmp_path)
     from shared.tasks import ROUTE_LEAD
     from tests.support.servers import wait_for
 
-    people = [make_coordinator(name=f"C{i}", email=f"c{i}@clinic.example", max_open_leads=5) for i in range(4)]
+    people = [
+        make_coordinator(name=f"C{i}", email=f"c{i}@clinic.example", max_open_leads=5) for i in range(4)
+    ]
     payloads = [make_classified_lead() for _ in range(8)]
     log = tmp_path / "worker.log"
     worker = subprocess.Popen(
         [sys.executable, "-m", "careroute.cli", "worker", "--queues", "routing", "--concurrency", "8"],
-        env=dict(os.environ), stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        env=dict(os.environ),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
-        wait_for(lambda: len(psutil.Process(worker.pid).children()) >= 8 or worker.poll() is not None, 60,
-                 what="8 worker processes")
+        wait_for(
+            lambda: len(psutil.Process(worker.pid).children()) >= 8 or worker.poll() is not None,
+            60,
+            what="8 worker processes",
+        )
         assert worker.poll() is None, log.read_text()[-3000:]
         for payload in payloads:
             celery_app.send_task(ROUTE_LEAD, args=[payload], queue="routing")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -30,8 +30,15 @@ def person(name, **kw) -> Person:
 
 
 def route(lead: LeadFacts, people, now=NOON, on_call=(), ruleset=None, seed=1, **kw):
-    return decide(lead, people, ruleset or default_ruleset(), now, [OnCall(p, "test") for p in on_call],
-                  rng=random.Random(seed), **kw)
+    return decide(
+        lead,
+        people,
+        ruleset or default_ruleset(),
+        now,
+        [OnCall(p, "test") for p in on_call],
+        rng=random.Random(seed),
+        **kw,
+    )
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -41,7 +48,9 @@ def test_crisis_goes_to_the_on_call_coordinator_at_any_hour_even_at_capacity():
     dana = person("Dana", open_leads=12, max_open_leads=12, working_hours=WEEKDAYS)
     riley = person("Riley")
     at_3am = datetime(2026, 12, 1, 3, 0, tzinfo=LA)
-    decision = route(LeadFacts("crisis", ("depression",), "depression"), [dana, riley], at_3am, on_call=[dana])
+    decision = route(
+        LeadFacts("crisis", ("depression",), "depression"), [dana, riley], at_3am, on_call=[dana]
+    )
     assert decision.chosen is dana and decision.via == "pool" and decision.pool == "on_call"
     assert decision.text.startswith("rule crisis-on-call v1 matched; pool on_call")
 
@@ -94,14 +103,17 @@ rules:
 """
 
 
-@pytest.mark.parametrize("facts, rule", [
-    (LeadFacts("routine", channel="referral"), "channel"),
-    (LeadFacts("routine", channel="web", organization="Harbor Psychiatry"), "practice"),
-    (LeadFacts("routine", region="NV"), "region"),
-    (LeadFacts("routine", flags=("minor",)), "flags"),
-    (LeadFacts("urgent"), "urgent"),
-    (LeadFacts("routine", region="CA", organization="Elsewhere"), "everyone-else"),
-])
+@pytest.mark.parametrize(
+    "facts, rule",
+    [
+        (LeadFacts("routine", channel="referral"), "channel"),
+        (LeadFacts("routine", channel="web", organization="Harbor Psychiatry"), "practice"),
+        (LeadFacts("routine", region="NV"), "region"),
+        (LeadFacts("routine", flags=("minor",)), "flags"),
+        (LeadFacts("urgent"), "urgent"),
+        (LeadFacts("routine", region="CA", organization="Elsewhere"), "everyone-else"),
+    ],
+)
 def test_each_condition_kind_matches_and_first_match_wins(facts, rule):
     ruleset = parse_ruleset(RULES_BY_CONDITION)
     a, b = person("A", email="a@clinic.example"), person("B", email="b@clinic.example")
@@ -111,7 +123,9 @@ def test_each_condition_kind_matches_and_first_match_wins(facts, rule):
 
 
 def test_fallback_pool_when_the_rule_pool_has_nobody_eligible():
-    lee = person("Lee", specialties=("ocd",), out_of_office=((NOON - timedelta(days=1), NOON + timedelta(days=1)),))
+    lee = person(
+        "Lee", specialties=("ocd",), out_of_office=((NOON - timedelta(days=1), NOON + timedelta(days=1)),)
+    )
     sam = person("Sam", specialties=("ocd", "depression"), open_leads=12, max_open_leads=12)
     riley = person("Riley", specialties=("depression",))
     # ocd pool: Lee away, Sam full; the fallback (everyone) has Riley.
@@ -195,12 +209,15 @@ def test_shift_is_judged_in_the_coordinators_own_time_zone():
 
 
 def test_holidays_are_local_days():
-    lee = person("Lee", timezone="America/Los_Angeles", working_hours={"thu": [["00:00", "24:00"]],
-                                                                        "fri": [["00:00", "24:00"]]},
-                 holidays=(date(2026, 12, 24),))
+    lee = person(
+        "Lee",
+        timezone="America/Los_Angeles",
+        working_hours={"thu": [["00:00", "24:00"]], "fri": [["00:00", "24:00"]]},
+        holidays=(date(2026, 12, 24),),
+    )
     # 23:59 on 24 Dec in LA is the holiday; one minute later (25 Dec 00:00 LA, 08:00 UTC) is not.
     assert unavailable_reason(lee, datetime(2026, 12, 24, 23, 59, tzinfo=LA), "routine") == "on holiday"
-    assert unavailable_reason(lee, datetime(2026, 12, 25, 8, 0, tzinfo=timezone.utc), "routine") is None
+    assert unavailable_reason(lee, datetime(2026, 12, 25, 8, 0, tzinfo=UTC), "routine") is None
 
 
 def test_overnight_shift_and_dst_change():
@@ -221,15 +238,22 @@ def test_routine_lead_waits_for_the_next_coordinator_on_shift_and_says_so():
     assert decision.chosen is None
     assert decision.wait_until == datetime(2026, 12, 7, 9, 0, tzinfo=LA)  # Monday 09:00
     assert "next coordinator on shift at 2026-12-07 17:00 UTC" in decision.wait_reason
-    urgent = route(LeadFacts("urgent", ("depression",), "depression"), [lee], friday_night,
-                   on_call=[person("Riley")])
+    urgent = route(
+        LeadFacts("urgent", ("depression",), "depression"), [lee], friday_night, on_call=[person("Riley")]
+    )
     assert urgent.chosen.name == "Riley" and urgent.via == "on_call"
 
 
 def test_next_on_shift_skips_out_of_office_and_holidays():
-    lee = person("Lee", working_hours=WEEKDAYS, holidays=(date(2026, 12, 7),),
-                 out_of_office=((datetime(2026, 12, 8, 0, 0, tzinfo=LA), datetime(2026, 12, 8, 12, 0, tzinfo=LA)),))
-    assert next_on_shift(lee, datetime(2026, 12, 4, 20, 0, tzinfo=LA)) == datetime(2026, 12, 8, 12, 0, tzinfo=LA)
+    lee = person(
+        "Lee",
+        working_hours=WEEKDAYS,
+        holidays=(date(2026, 12, 7),),
+        out_of_office=((datetime(2026, 12, 8, 0, 0, tzinfo=LA), datetime(2026, 12, 8, 12, 0, tzinfo=LA)),),
+    )
+    assert next_on_shift(lee, datetime(2026, 12, 4, 20, 0, tzinfo=LA)) == datetime(
+        2026, 12, 8, 12, 0, tzinfo=LA
+    )
 
 
 def test_licensed_regions_and_daily_limits():
@@ -251,8 +275,10 @@ def test_on_call_rotation_layers_and_overrides():
     start = datetime(2026, 11, 30, 9, 0, tzinfo=LA)
     base = Layer("weekly", start, 168, (a.id, b.id))
     nights = Layer("weeknights", start, 24, (c.id,), position=1, restrict_start="17:00", restrict_end="09:00")
-    schedule = Schedule((base, nights), (Override(b.id, datetime(2026, 12, 2, 12, 0, tzinfo=LA),
-                                                  datetime(2026, 12, 2, 13, 0, tzinfo=LA)),))
+    schedule = Schedule(
+        (base, nights),
+        (Override(b.id, datetime(2026, 12, 2, 12, 0, tzinfo=LA), datetime(2026, 12, 2, 13, 0, tzinfo=LA)),),
+    )
     assert on_call_at(schedule, people, datetime(2026, 12, 1, 10, 0, tzinfo=LA))[0].person is a
     assert on_call_at(schedule, people, datetime(2026, 12, 1, 22, 0, tzinfo=LA))[0].person is c
     assert on_call_at(schedule, people, datetime(2026, 12, 2, 12, 30, tzinfo=LA))[0].person is b
@@ -260,18 +286,41 @@ def test_on_call_rotation_layers_and_overrides():
 
 
 def test_coverage_gaps_are_found_exactly():
-    a, b = person("A"), person("B", out_of_office=((datetime(2026, 12, 9, 9, 0, tzinfo=LA),
-                                                    datetime(2026, 12, 10, 9, 0, tzinfo=LA)),))
+    a, b = (
+        person("A"),
+        person(
+            "B",
+            out_of_office=(
+                (datetime(2026, 12, 9, 9, 0, tzinfo=LA), datetime(2026, 12, 10, 9, 0, tzinfo=LA)),
+            ),
+        ),
+    )
     people = {a.id: a, b.id: b}
     start = datetime(2026, 11, 30, 9, 0, tzinfo=LA)
     schedule = Schedule((Layer("weekly", start, 168, (a.id, b.id)),))
     gaps = coverage_gaps(schedule, people, start, timedelta(days=14))
     assert len(gaps) == 1
-    assert (gaps[0].start, gaps[0].end) == (datetime(2026, 12, 9, 9, 0, tzinfo=LA), datetime(2026, 12, 10, 9, 0, tzinfo=LA))
-    daytime_only = Schedule((Layer("days", start, 168, (a.id,), restrict_days=("mon", "tue", "wed", "thu", "fri"),
-                                   restrict_start="09:00", restrict_end="17:00"),))
+    assert (gaps[0].start, gaps[0].end) == (
+        datetime(2026, 12, 9, 9, 0, tzinfo=LA),
+        datetime(2026, 12, 10, 9, 0, tzinfo=LA),
+    )
+    daytime_only = Schedule(
+        (
+            Layer(
+                "days",
+                start,
+                168,
+                (a.id,),
+                restrict_days=("mon", "tue", "wed", "thu", "fri"),
+                restrict_start="09:00",
+                restrict_end="17:00",
+            ),
+        )
+    )
     gaps = coverage_gaps(daytime_only, {a.id: a}, start, timedelta(days=1))
-    assert [(g.start, g.end) for g in gaps] == [(datetime(2026, 11, 30, 17, 0, tzinfo=LA), start + timedelta(days=1))]
+    assert [(g.start, g.end) for g in gaps] == [
+        (datetime(2026, 11, 30, 17, 0, tzinfo=LA), start + timedelta(days=1))
+    ]
 
 
 # --- SLA and ladder --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Every test drives time through the injected `now` — nothing sleeps."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,14 @@ from sqlmodel import col, select
 
 from shared.db import unit_of_work
 from shared.schema import (
-    Assignment, Coordinator, Escalation, LeadState, OutboxEvent, ReviewerCopy, RoutingAlert, SlaDeadline,
+    Assignment,
+    Coordinator,
+    Escalation,
+    LeadState,
+    OutboxEvent,
+    ReviewerCopy,
+    RoutingAlert,
+    SlaDeadline,
 )
 from tests.factories import lead_record, make_classified_lead, make_coordinator
 
@@ -23,8 +30,9 @@ TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=LA)
 
 def events(event_type: str) -> list[dict]:
     with unit_of_work() as session:
-        rows = session.exec(select(OutboxEvent).where(OutboxEvent.event_type == event_type)
-                            .order_by(col(OutboxEvent.id))).all()
+        rows = session.exec(
+            select(OutboxEvent).where(OutboxEvent.event_type == event_type).order_by(col(OutboxEvent.id))
+        ).all()
     return [r.payload for r in rows]
 
 
@@ -45,8 +53,12 @@ def sweep(now):
 
 
 def test_assignment_records_rule_version_and_explanation(db):
-    lee = make_coordinator(name="Lee Park", email="lee@clinic.example", specialties=["ocd"],
-                           out_of_office=[{"start": "2026-11-30T00:00:00-08:00", "end": "2026-12-02T00:00:00-08:00"}])
+    lee = make_coordinator(
+        name="Lee Park",
+        email="lee@clinic.example",
+        specialties=["ocd"],
+        out_of_office=[{"start": "2026-11-30T00:00:00-08:00", "end": "2026-12-02T00:00:00-08:00"}],
+    )
     make_coordinator(name="Sam Ortiz", email="sam@clinic.example", specialties=["ocd"], max_open_leads=1)
     dana = make_coordinator(name="Dana Reyes", email="dana@clinic.example", specialties=["ocd"])
     route(make_classified_lead(conditions=["depression"], primary="depression"))  # Sam → 1/1 (full)
@@ -73,7 +85,9 @@ def test_assignment_records_rule_version_and_explanation(db):
 
 def test_flagged_lead_copies_a_clinical_reviewer(db):
     sam = make_coordinator(name="Sam", email="sam@clinic.example")
-    morgan = make_coordinator(name="Morgan", email="morgan@clinic.example", role="clinical_reviewer", specialties=[])
+    morgan = make_coordinator(
+        name="Morgan", email="morgan@clinic.example", role="clinical_reviewer", specialties=[]
+    )
     payload = make_classified_lead(flags=["pregnant"])
     route(payload)
     with unit_of_work() as session:
@@ -132,7 +146,7 @@ def test_repeat_contact_goes_to_the_same_coordinator_and_raises_urgency(db):
 
 def test_old_or_closed_leads_are_not_repeat_contacts(db):
     make_coordinator(name="Lee", email="lee@clinic.example")
-    old = make_classified_lead(phone="+19495550100", created_at=datetime.now(timezone.utc) - timedelta(days=31))
+    old = make_classified_lead(phone="+19495550100", created_at=datetime.now(UTC) - timedelta(days=31))
     route(old)
     again = make_classified_lead(phone="+19495550100")
     route(again)
@@ -141,10 +155,17 @@ def test_old_or_closed_leads_are_not_repeat_contacts(db):
 
 def _team():
     pat = make_coordinator(name="Pat", email="pat@clinic.example", role="supervisor", specialties=[])
-    riley = make_coordinator(name="Riley", email="riley@clinic.example", specialties=["anxiety"], on_call=True)
+    riley = make_coordinator(
+        name="Riley", email="riley@clinic.example", specialties=["anxiety"], on_call=True
+    )
     sam = make_coordinator(name="Sam", email="sam@clinic.example", specialties=["anxiety"])
-    dana = make_coordinator(name="Dana", email="dana@clinic.example", specialties=["depression"],
-                            supervisor_id=pat.id, backup_id=sam.id)
+    dana = make_coordinator(
+        name="Dana",
+        email="dana@clinic.example",
+        specialties=["depression"],
+        supervisor_id=pat.id,
+        backup_id=sam.id,
+    )
     return pat, riley, sam, dana
 
 
@@ -159,7 +180,11 @@ def test_unacknowledged_urgent_lead_climbs_backup_supervisor_on_call(db):
     sweep(t0 + timedelta(hours=1, minutes=30))
     sweep(t0 + timedelta(hours=2))
     ladder = [(e["step"], e["role"], e["recipient_coordinator_id"]) for e in events("lead.escalated")]
-    assert ladder == [(1, "backup", str(sam.id)), (2, "supervisor", str(pat.id)), (3, "on_call", str(riley.id))]
+    assert ladder == [
+        (1, "backup", str(sam.id)),
+        (2, "supervisor", str(pat.id)),
+        (3, "on_call", str(riley.id)),
+    ]
     sweep(t0 + timedelta(hours=3))  # past the last rung: an alert, not silence
     with unit_of_work() as session:
         alert = session.exec(select(RoutingAlert).where(RoutingAlert.kind == "ladder_exhausted")).one()
@@ -224,9 +249,18 @@ def test_notification_failure_moves_the_ladder_on_at_once(db):
     pat, riley, sam, dana = _team()
     payload = make_classified_lead(urgency="urgent")
     route(payload, now=TUESDAY_10)
-    failed = NotificationFailedV1(notification_id=payload["lead_id"], lead_id=payload["lead_id"], step=0,
-                                  recipient_coordinator_id=dana.id, reason="bounced", urgency="urgent")
-    assert handle_failure_once(failed.model_dump(mode="json"), now=TUESDAY_10 + timedelta(minutes=1)) == "escalated"
+    failed = NotificationFailedV1(
+        notification_id=payload["lead_id"],
+        lead_id=payload["lead_id"],
+        step=0,
+        recipient_coordinator_id=dana.id,
+        reason="bounced",
+        urgency="urgent",
+    )
+    assert (
+        handle_failure_once(failed.model_dump(mode="json"), now=TUESDAY_10 + timedelta(minutes=1))
+        == "escalated"
+    )
     assert handle_failure_once(failed.model_dump(mode="json")) == "duplicate"
     escalated = events("lead.escalated")
     assert [(e["role"], e["recipient_coordinator_id"]) for e in escalated] == [("backup", str(sam.id))]

@@ -17,20 +17,30 @@ from tests.factories import make_coordinator, web_form
 @pytest.fixture
 def received_lead(client):
     def make(**form):
-        response = client.post("/v1/inquiries/web", content=json.dumps(web_form(**form)),
-                               headers={"content-type": "application/json"})
+        response = client.post(
+            "/v1/inquiries/web",
+            content=json.dumps(web_form(**form)),
+            headers={"content-type": "application/json"},
+        )
         assert response.status_code == 202
         with unit_of_work() as session:
             event = session.exec(select(OutboxEvent).order_by(OutboxEvent.id.desc())).first()
         return event.payload
+
     return make
 
 
 def last_event(event_type: str) -> dict:
     with unit_of_work() as session:
-        return session.exec(
-            select(OutboxEvent).where(OutboxEvent.event_type == event_type).order_by(OutboxEvent.id.desc())
-        ).first().payload
+        return (
+            session.exec(
+                select(OutboxEvent)
+                .where(OutboxEvent.event_type == event_type)
+                .order_by(OutboxEvent.id.desc())
+            )
+            .first()
+            .payload
+        )
 
 
 def count(model) -> int:
@@ -62,7 +72,10 @@ def test_crisis_text_is_classified_crisis_and_takes_the_crisis_lane(received_lea
     event = last_event("lead.classified")
     assert event["urgency"] == "crisis"
     with unit_of_work() as session:
-        assert session.exec(select(OutboxEvent).where(OutboxEvent.event_type == "lead.classified")).one().queue == "crisis"
+        assert (
+            session.exec(select(OutboxEvent).where(OutboxEvent.event_type == "lead.classified")).one().queue
+            == "crisis"
+        )
 
 
 def test_route_twice_gives_one_assignment(received_lead):
@@ -83,8 +96,9 @@ def test_route_twice_gives_one_assignment(received_lead):
 
 def test_poison_lead_goes_to_manual_triage_as_urgent(received_lead):
     """A lead whose stored structured data makes the classifier raise on every attempt."""
-    from services.routing.tasks import classify_lead
     from shared.retry import RetryLater
+
+    from services.routing.tasks import classify_lead
 
     payload = received_lead()
     with unit_of_work() as session:

@@ -43,22 +43,39 @@ def _seed_at_0003(dialect: str, coordinator: uuid.UUID) -> None:
     """A coordinator with a bound key, a routed lead and a received one, as 0003 stored them."""
     from shared.db import get_engine
 
-    ids = {"c": _id(coordinator, dialect), "k": _id(uuid.uuid4(), dialect),
-           "routed": _id(uuid.uuid4(), dialect), "received": _id(uuid.uuid4(), dialect)}
+    ids = {
+        "c": _id(coordinator, dialect),
+        "k": _id(uuid.uuid4(), dialect),
+        "routed": _id(uuid.uuid4(), dialect),
+        "received": _id(uuid.uuid4(), dialect),
+    }
     with get_engine().begin() as conn:
-        conn.execute(text(
-            "INSERT INTO coordinator (id, name, email, specialties, programs, languages, timezone, on_call, active,"
-            " max_open_leads, created_at) VALUES (:c, 'Sam', 'sam@clinic.example', '[]', '[]', '[]', 'UTC',"
-            " false, true, 5, CURRENT_TIMESTAMP)"), ids)
-        conn.execute(text("INSERT INTO api_key (id, prefix, key_hash, role, name, created_at)"
-                          " VALUES (:k, 'abcd1234', 'x', 'coordinator', '', CURRENT_TIMESTAMP)"), ids)
+        conn.execute(
+            text(
+                "INSERT INTO coordinator (id, name, email, specialties, programs, languages, timezone, on_call, active,"
+                " max_open_leads, created_at) VALUES (:c, 'Sam', 'sam@clinic.example', '[]', '[]', '[]', 'UTC',"
+                " false, true, 5, CURRENT_TIMESTAMP)"
+            ),
+            ids,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO api_key (id, prefix, key_hash, role, name, created_at)"
+                " VALUES (:k, 'abcd1234', 'x', 'coordinator', '', CURRENT_TIMESTAMP)"
+            ),
+            ids,
+        )
         conn.execute(text("INSERT INTO coordinator_key (api_key_id, coordinator_id) VALUES (:k, :c)"), ids)
         for status, owner in ((ROUTED, ":c"), ("received", "NULL")):
-            conn.execute(text(
-                "INSERT INTO lead (id, reference, channel, status, risk_flag, urgency, coordinator_id,"
-                " classify_attempts, dispatch_count, escalation_step, created_at, status_changed_at)"
-                f" VALUES (:{status}, '{status}', 'web', '{status}', false, 'urgent', {owner}, 1, 0, 0,"
-                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), ids)
+            conn.execute(
+                text(
+                    "INSERT INTO lead (id, reference, channel, status, risk_flag, urgency, coordinator_id,"
+                    " classify_attempts, dispatch_count, escalation_step, created_at, status_changed_at)"
+                    f" VALUES (:{status}, '{status}', 'web', '{status}', false, 'urgent', {owner}, 1, 0, 0,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                ids,
+            )
 
 
 def test_table_owners_migration_moves_routing_state_and_key_bindings_and_back(scratch_database):
@@ -74,7 +91,8 @@ def test_table_owners_migration_moves_routing_state_and_key_bindings_and_back(sc
         states = dict(conn.execute(text("SELECT status, coordinator_id FROM lead_state")).all())
         assert set(states) == {ROUTED, "received"}
         assert str(states[ROUTED]).replace("-", "") == coordinator.hex
-        assert "status" not in conn.execute(text("SELECT * FROM lead")).keys()
+        columns = list(conn.execute(text("SELECT * FROM lead")).keys())
+        assert "status" not in columns
         bound = conn.execute(text("SELECT coordinator_id FROM api_key")).scalar_one()
         assert str(bound).replace("-", "") == coordinator.hex
 

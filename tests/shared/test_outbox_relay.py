@@ -11,8 +11,8 @@ from sqlmodel import func, select
 
 from shared.db import unit_of_work
 from shared.events import LeadReceivedV1
-from shared.schema import OutboxEvent
 from shared.outbox import add_event, publish_pending, run_relay
+from shared.schema import OutboxEvent
 from tests.support.servers import wait_for
 
 
@@ -71,7 +71,9 @@ def test_a_failed_publish_leaves_the_row_for_the_next_pass(db):
 def test_running_relay_publishes_rows_committed_after_it_started(db):
     seen: list = []
     stop = threading.Event()
-    relay = threading.Thread(target=run_relay, kwargs={"stop": stop, "publish": lambda row: seen.append(row.event_id)})
+    relay = threading.Thread(
+        target=run_relay, kwargs={"stop": stop, "publish": lambda row: seen.append(row.event_id)}
+    )
     relay.start()
     try:
         write_events(1)  # the commit's NOTIFY wakes the relay

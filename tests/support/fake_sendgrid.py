@@ -86,7 +86,10 @@ class FakeSendGrid:
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeSendGrid:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-sendgrid", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-sendgrid",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -203,7 +206,11 @@ class FakeSendGrid:
                     self._json(
                         429,
                         {"errors": [{"message": "too many requests"}]},
-                        {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+                        {
+                            "X-RateLimit-Limit": "600",
+                            "X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": str(reset),
+                        },
                     )
                 elif isinstance(behaviour, (ServerError, ClientError)):
                     self._json(behaviour.status, {"errors": [{"message": "error", "field": None}]})

@@ -36,13 +36,19 @@ class Pipeline:
         # Own process group: a kill takes the worker's pool children with it.
         proc = subprocess.Popen(
             [sys.executable, "-m", "careroute.cli", *PROCESS_ARGS[name]],
-            env=self.env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            env=self.env,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.procs[name] = proc
         if name == "worker":
             # Ready when its pool children exist (the parent has connected and forked).
-            wait_for(lambda: len(psutil.Process(proc.pid).children()) >= 2 or proc.poll() is not None,
-                     60, what="worker pool")
+            wait_for(
+                lambda: len(psutil.Process(proc.pid).children()) >= 2 or proc.poll() is not None,
+                60,
+                what="worker pool",
+            )
             assert proc.poll() is None, self.read_logs()[-3000:]
         return proc
 
@@ -67,7 +73,7 @@ class Pipeline:
     def read_logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.logs if p.exists())
 
-    def __enter__(self) -> "Pipeline":
+    def __enter__(self) -> Pipeline:
         for name in self.names:
             self.start(name)
         return self

@@ -64,11 +64,27 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(lambda: port_answers("127.0.0.1", self.port), 10, what="redis-server")
         return self
@@ -98,9 +114,13 @@ class ThrowawayPostgres:
     """initdb + pg_ctl in a temporary folder (as `nobody` when we are root: initdb refuses root)."""
 
     def __init__(self) -> None:
-        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or ([shutil.which("initdb")] if shutil.which("initdb") else [])
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or (
+            [shutil.which("initdb")] if shutil.which("initdb") else []
+        )
         if not bins:
-            raise MissingServer("PostgreSQL server binaries not found: install postgresql (apt-get install postgresql)")
+            raise MissingServer(
+                "PostgreSQL server binaries not found: install postgresql (apt-get install postgresql)"
+            )
         self.bindir = Path(bins[-1]).parent
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="careroute-pg-"))
@@ -115,14 +135,26 @@ class ThrowawayPostgres:
 
     def start(self) -> str:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "-l", str(self.dir / "log"), "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+            "-l",
+            str(self.dir / "log"),
+            "start",
+        )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def close(self) -> None:
-        subprocess.run(["runuser", "-u", "nobody", "--"] * (os.geteuid() == 0) +
-                       [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["runuser", "-u", "nobody", "--"] * (os.geteuid() == 0)
+            + [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -47,7 +47,7 @@ def writing_service() -> str | None:
     while frame is not None:
         filename = frame.f_code.co_filename
         if filename.startswith(SERVICES_DIR):
-            return filename[len(SERVICES_DIR):].split(os.sep, 1)[0]
+            return filename[len(SERVICES_DIR) :].split(os.sep, 1)[0]
         frame = frame.f_back
     return None
 

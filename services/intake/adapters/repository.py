@@ -34,26 +34,48 @@ class SqlIntakeRepository:
         row = self.session.get(IdempotencyRecord, (scope, key))
         return (row.request_hash, row.response) if row else None
 
-    def save_idempotency(self, scope: str, key: str, request_hash: str, lead_id: UUID, response: dict) -> None:
+    def save_idempotency(
+        self, scope: str, key: str, request_hash: str, lead_id: UUID, response: dict
+    ) -> None:
         self.session.add(
-            IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, lead_id=lead_id, response=response)
+            IdempotencyRecord(
+                scope=scope, key=key, request_hash=request_hash, lead_id=lead_id, response=response
+            )
         )
 
-    def create_lead(self, inquiry: Inquiry, reference: str, risk_flag: bool, caller: Caller,
-                    contact_keys: tuple[str | None, str | None], region: str | None) -> UUID:
+    def create_lead(
+        self,
+        inquiry: Inquiry,
+        reference: str,
+        risk_flag: bool,
+        caller: Caller,
+        contact_keys: tuple[str | None, str | None],
+        region: str | None,
+    ) -> UUID:
         lead = Lead(
-            reference=reference, channel=inquiry.channel, risk_flag=risk_flag, language=inquiry.language,
-            organization=inquiry.organization, submitted_by_key_id=caller.id,
-            phone_hash=contact_keys[0], email_hash=contact_keys[1], region=region,
+            reference=reference,
+            channel=inquiry.channel,
+            risk_flag=risk_flag,
+            language=inquiry.language,
+            organization=inquiry.organization,
+            submitted_by_key_id=caller.id,
+            phone_hash=contact_keys[0],
+            email_hash=contact_keys[1],
+            region=region,
         )
         self.session.add(lead)
         self.session.flush()  # the rows below reference it (no ORM relationships to order them)
         self.session.add(
             LeadContact(
-                lead_id=lead.id, name=inquiry.name, phone=inquiry.phone, email=inquiry.email,
-                message=inquiry.message, date_of_birth=inquiry.date_of_birth,
+                lead_id=lead.id,
+                name=inquiry.name,
+                phone=inquiry.phone,
+                email=inquiry.email,
+                message=inquiry.message,
+                date_of_birth=inquiry.date_of_birth,
                 preferred_contact_method=inquiry.preferred_contact_method,
-                preferred_contact_time=inquiry.preferred_contact_time, how_heard=inquiry.how_heard,
+                preferred_contact_time=inquiry.preferred_contact_time,
+                how_heard=inquiry.how_heard,
                 details=inquiry.details,
             )
         )
@@ -64,7 +86,9 @@ class SqlIntakeRepository:
 
     def audit(self, caller: Caller, action: str, lead_id: UUID | None, detail: dict) -> None:
         self.session.add(
-            AuditEvent(actor=caller.actor, action=action, lead_id=lead_id, client_ip=self.client_ip, detail=detail)
+            AuditEvent(
+                actor=caller.actor, action=action, lead_id=lead_id, client_ip=self.client_ip, detail=detail
+            )
         )
 
     def lead_view(self, lead_id: UUID) -> LeadView | None:

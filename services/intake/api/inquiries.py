@@ -44,12 +44,23 @@ def _screen(request: Request, language: Any, *texts: Any) -> bool:
     return risky
 
 
-def _accept(request: Request, session, inquiry: Inquiry, caller: Caller, risk: bool, body: Any,
-            idempotency_key: str | None) -> JSONResponse:
+def _accept(
+    request: Request,
+    session,
+    inquiry: Inquiry,
+    caller: Caller,
+    risk: bool,
+    body: Any,
+    idempotency_key: str | None,
+) -> JSONResponse:
     key = check_idempotency_key(idempotency_key)
     receipt = receive_inquiry(
-        SqlIntakeRepository(session, client_ip(request)), inquiry, caller, risk_flag=risk,
-        fingerprint=request_fingerprint(request.url.path, body), idempotency_key=key,
+        SqlIntakeRepository(session, client_ip(request)),
+        inquiry,
+        caller,
+        risk_flag=risk,
+        fingerprint=request_fingerprint(request.url.path, body),
+        idempotency_key=key,
         correlation_id=request_id(request),
     )
     headers = {"Location": receipt.body["status_url"]}
@@ -58,30 +69,56 @@ def _accept(request: Request, session, inquiry: Inquiry, caller: Caller, risk: b
     return JSONResponse(receipt.body, status_code=receipt.status_code, headers=headers)
 
 
-@router.post("/v1/inquiries/web", status_code=202, response_model=schemas.AcceptedOut,
-             openapi_extra=body_doc(schemas.WebInquiryIn))
-def post_web_inquiry(request: Request, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/v1/inquiries/web",
+    status_code=202,
+    response_model=schemas.AcceptedOut,
+    openapi_extra=body_doc(schemas.WebInquiryIn),
+)
+def post_web_inquiry(
+    request: Request, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None
+):
     risk = _screen(request, _field(data, "language"), _field(data, "message"))
     form = parse_model(schemas.WebInquiryIn, data)
     inquiry = _person_inquiry("web", form, message=form.message, name=form.name, writing_for=form.writing_for)
     return _accept(request, session, inquiry, PUBLIC, risk, data, idempotency_key)
 
 
-@router.post("/v1/inquiries/phone", status_code=202, response_model=schemas.AcceptedOut,
-             openapi_extra=body_doc(schemas.PhoneInquiryIn))
-def post_phone_inquiry(request: Request, caller: CallCenter, data: Body, session: DbSession,
-                       idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/v1/inquiries/phone",
+    status_code=202,
+    response_model=schemas.AcceptedOut,
+    openapi_extra=body_doc(schemas.PhoneInquiryIn),
+)
+def post_phone_inquiry(
+    request: Request,
+    caller: CallCenter,
+    data: Body,
+    session: DbSession,
+    idempotency_key: IdempotencyKey = None,
+):
     risk = _screen(request, _field(data, "language"), _field(data, "notes"))
     call = parse_model(schemas.PhoneInquiryIn, data)
-    inquiry = _person_inquiry("phone", call, message=call.notes, name=call.caller_name,
-                              writing_for=call.caller_relationship, organization=caller.organization)
+    inquiry = _person_inquiry(
+        "phone",
+        call,
+        message=call.notes,
+        name=call.caller_name,
+        writing_for=call.caller_relationship,
+        organization=caller.organization,
+    )
     return _accept(request, session, inquiry, caller, risk, data, idempotency_key)
 
 
-@router.post("/v1/referrals", status_code=202, response_model=schemas.AcceptedOut,
-             openapi_extra=body_doc(schemas.ReferralIn))
-def post_referral(request: Request, caller: Provider, data: Body, session: DbSession,
-                  idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/v1/referrals",
+    status_code=202,
+    response_model=schemas.AcceptedOut,
+    openapi_extra=body_doc(schemas.ReferralIn),
+)
+def post_referral(
+    request: Request, caller: Provider, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None
+):
     # Referrers are clinicians: no resources in the response, but risk still takes the crisis lane.
     reason = _field(data, "reason")
     risk = screen_for_risk(reason if isinstance(reason, str) else None)
@@ -89,18 +126,27 @@ def post_referral(request: Request, caller: Provider, data: Body, session: DbSes
     patient = referral.patient
     screeners = referral.screeners.model_dump(exclude_none=True) if referral.screeners else {}
     details = triage_details(
-        veteran=patient.veteran, date_of_birth=patient.date_of_birth, preferred_language=patient.preferred_language,
+        veteran=patient.veteran,
+        date_of_birth=patient.date_of_birth,
+        preferred_language=patient.preferred_language,
         icd10_codes=[d.code for d in referral.diagnoses],
         provider_urgency=referral.requested_urgency,
         requested_treatment=referral.requested_treatment,
         va_community_care=referral.va_community_care,
-        referrer={"name": referral.referrer.name, "practice": referral.referrer.practice,
-                  "npi": referral.referrer.npi, "phone": referral.referrer.phone,
-                  "email": referral.referrer.email},
+        referrer={
+            "name": referral.referrer.name,
+            "practice": referral.referrer.practice,
+            "npi": referral.referrer.npi,
+            "phone": referral.referrer.phone,
+            "email": referral.referrer.email,
+        },
         **screeners,
     )
     inquiry = Inquiry(
-        channel="referral", message=referral.reason, name=patient.name, phone=patient.phone,
+        channel="referral",
+        message=referral.reason,
+        name=patient.name,
+        phone=patient.phone,
         email=patient.email,
         date_of_birth=patient.date_of_birth.isoformat() if patient.date_of_birth else None,
         language=patient.preferred_language,
@@ -110,15 +156,32 @@ def post_referral(request: Request, caller: Provider, data: Body, session: DbSes
     return _accept(request, session, inquiry, caller, risk, data, idempotency_key)
 
 
-def _person_inquiry(channel: str, form: Any, *, message: str, name: str, writing_for: str | None,
-                    organization: str | None = None) -> Inquiry:
+def _person_inquiry(
+    channel: str,
+    form: Any,
+    *,
+    message: str,
+    name: str,
+    writing_for: str | None,
+    organization: str | None = None,
+) -> Inquiry:
     """The web form and the phone log share their contact and preference fields."""
     return Inquiry(
-        channel=channel, message=message, name=name, phone=form.phone, email=form.email,
+        channel=channel,
+        message=message,
+        name=name,
+        phone=form.phone,
+        email=form.email,
         date_of_birth=form.date_of_birth.isoformat() if form.date_of_birth else None,
-        language=form.language, preferred_contact_method=form.preferred_contact_method,
-        preferred_contact_time=form.preferred_contact_time, how_heard=form.how_heard,
+        language=form.language,
+        preferred_contact_method=form.preferred_contact_method,
+        preferred_contact_time=form.preferred_contact_time,
+        how_heard=form.how_heard,
         organization=organization,
-        details=triage_details(veteran=form.veteran, date_of_birth=form.date_of_birth,
-                               preferred_language=form.language, writing_for=writing_for),
+        details=triage_details(
+            veteran=form.veteran,
+            date_of_birth=form.date_of_birth,
+            preferred_language=form.language,
+            writing_for=writing_for,
+        ),
     )

@@ -24,17 +24,25 @@ Reader = Annotated[Caller, Depends(require_caller(*READERS))]
 CallCenter = Annotated[Caller, Depends(require_caller(Role.call_center, Role.admin))]
 
 
-@router.get("/v1/leads/{lead_id}", response_model=schemas.LeadOut, response_model_exclude_none=False,
-            tags=["leads"])
+@router.get(
+    "/v1/leads/{lead_id}", response_model=schemas.LeadOut, response_model_exclude_none=False, tags=["leads"]
+)
 def get_lead(lead_id: UUID, request: Request, caller: Reader, session: DbSession):
     view = read_lead(SqlIntakeRepository(session, client_ip(request)), caller, lead_id)
     return lead_out(view, staff=caller.role in STAFF)
 
 
-@router.post("/v1/triage/preview", response_model=schemas.TriagePreviewOut, tags=["triage"],
-             openapi_extra=body_doc(schemas.TriagePreviewIn))
-def post_triage_preview(_caller: CallCenter,
-                        draft: Annotated[schemas.TriagePreviewIn, Depends(json_model(schemas.TriagePreviewIn))]):
-    structured = triage_details(veteran=draft.veteran, date_of_birth=draft.date_of_birth,
-                                preferred_language=draft.language)
+@router.post(
+    "/v1/triage/preview",
+    response_model=schemas.TriagePreviewOut,
+    tags=["triage"],
+    openapi_extra=body_doc(schemas.TriagePreviewIn),
+)
+def post_triage_preview(
+    _caller: CallCenter,
+    draft: Annotated[schemas.TriagePreviewIn, Depends(json_model(schemas.TriagePreviewIn))],
+):
+    structured = triage_details(
+        veteran=draft.veteran, date_of_birth=draft.date_of_birth, preferred_language=draft.language
+    )
     return preview(draft.notes, structured, draft.language)

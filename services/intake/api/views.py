@@ -14,8 +14,13 @@ def lead_out(view: LeadView, *, staff: bool) -> dict:
     if classification is not None and not staff:
         classification["evidence"] = None
     return {
-        "id": view.id, "reference": view.reference, "channel": view.channel, "status": view.status,
-        "urgency": view.urgency, "created_at": view.created_at, "classification": classification,
+        "id": view.id,
+        "reference": view.reference,
+        "channel": view.channel,
+        "status": view.status,
+        "urgency": view.urgency,
+        "created_at": view.created_at,
+        "classification": classification,
         "assignment": asdict(view.assignment) if view.assignment else None,
         "notifications": [asdict(n) for n in view.notifications],
         "contact": asdict(view.contact) if staff and view.contact else None,

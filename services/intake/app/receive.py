@@ -36,15 +36,19 @@ def receive_inquiry(
     if idempotency_key:
         if not repo.try_lock_idempotency(scope, idempotency_key):
             raise DomainError(
-                "idempotency_conflict", 409, "The same request is already being processed",
-                detail="Retry in a moment to get its result.", headers={"Retry-After": "1"},
+                "idempotency_conflict",
+                409,
+                "The same request is already being processed",
+                detail="Retry in a moment to get its result.",
+                headers={"Retry-After": "1"},
             )
         stored = repo.find_idempotency(scope, idempotency_key)
         if stored is not None:
             stored_hash, response = stored
             if stored_hash != fingerprint:
                 raise DomainError(
-                    "idempotency_key_reused", 422,
+                    "idempotency_key_reused",
+                    422,
                     "This Idempotency-Key was used with a different request",
                     errors=[FieldProblem("Idempotency-Key", "reused", "Use a new key for a new request.")],
                 )
@@ -55,11 +59,15 @@ def receive_inquiry(
     keys = (contact_key("phone", inquiry.phone, secret), contact_key("email", inquiry.email, secret))
     lead_id = repo.create_lead(inquiry, reference, risk_flag, caller, keys, region_of(inquiry.details))
     repo.add_event(
-        LeadReceivedV1(lead_id=lead_id, channel=inquiry.channel, risk_flag=risk_flag, correlation_id=correlation_id)
+        LeadReceivedV1(
+            lead_id=lead_id, channel=inquiry.channel, risk_flag=risk_flag, correlation_id=correlation_id
+        )
     )
     if inquiry.channel == Channel.referral:
         # The referrer hears back within minutes: "referral received, reference R-…".
-        repo.add_event(ReferralStatusChangedV1(lead_id=lead_id, status="received", correlation_id=correlation_id))
+        repo.add_event(
+            ReferralStatusChangedV1(lead_id=lead_id, status="received", correlation_id=correlation_id)
+        )
     repo.audit(caller, "lead.create", lead_id, {"channel": inquiry.channel})
     body = {
         "lead_id": str(lead_id),

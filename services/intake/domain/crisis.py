@@ -17,7 +17,10 @@ _RESOURCES = {
     "es": {
         "message": "Si usted u otra persona puede estar en peligro, hay ayuda ahora mismo, a toda hora.",
         "resources": [
-            {"name": "988 Línea de Prevención del Suicidio y Crisis", "how": "Llame o envíe un texto al 988 (opción 2 para español)"},
+            {
+                "name": "988 Línea de Prevención del Suicidio y Crisis",
+                "how": "Llame o envíe un texto al 988 (opción 2 para español)",
+            },
             {"name": "Línea de Crisis para Veteranos", "how": "Llame al 988 y marque 1"},
             {"name": "Emergencias", "how": "Llame al 911 si hay peligro inmediato"},
         ],

@@ -54,7 +54,9 @@ def check_idempotency_key(value: str | None) -> str | None:
         return None
     if not _IDEMPOTENCY_KEY.match(value):
         raise DomainError(
-            "bad_idempotency_key", 400, "Malformed Idempotency-Key header",
+            "bad_idempotency_key",
+            400,
+            "Malformed Idempotency-Key header",
             detail="Use 1 to 255 characters from A-Z, a-z, 0-9 and . _ : -",
             errors=[FieldProblem("Idempotency-Key", "pattern", "Use 1-255 of A-Z a-z 0-9 . _ : -")],
         )

@@ -26,24 +26,36 @@ class NotifyCollector(Collector):
         accept = col(Notification.accept_seconds)
         with unit_of_work() as session:
             histogram_rows = session.exec(
-                select(Notification.kind, Notification.urgency, Notification.backend,
-                       *[func.sum(case((accept <= bound, 1), else_=0)) for bound in BUCKETS],
-                       func.count(), func.sum(accept))
+                select(
+                    Notification.kind,
+                    Notification.urgency,
+                    Notification.backend,
+                    *[func.sum(case((accept <= bound, 1), else_=0)) for bound in BUCKETS],
+                    func.count(),
+                    func.sum(accept),
+                )
                 .where(accept.is_not(None))
                 .group_by(Notification.kind, Notification.urgency, Notification.backend)
             ).all()
             status_rows = session.exec(
-                select(Notification.kind, Notification.status, func.count(),
-                       func.sum(Notification.ambiguous_attempts), func.sum(Notification.attempts))
-                .group_by(Notification.kind, Notification.status)
+                select(
+                    Notification.kind,
+                    Notification.status,
+                    func.count(),
+                    func.sum(Notification.ambiguous_attempts),
+                    func.sum(Notification.attempts),
+                ).group_by(Notification.kind, Notification.status)
             ).all()
             flag_rows = session.exec(
-                select(Notification.kind,
-                       func.sum(case((col(Notification.overdue_at).is_not(None), 1), else_=0)),
-                       func.sum(case((col(Notification.failure_reported_at).is_not(None), 1), else_=0)))
-                .group_by(Notification.kind)
+                select(
+                    Notification.kind,
+                    func.sum(case((col(Notification.overdue_at).is_not(None), 1), else_=0)),
+                    func.sum(case((col(Notification.failure_reported_at).is_not(None), 1), else_=0)),
+                ).group_by(Notification.kind)
             ).all()
-            event_rows = session.exec(select(DeliveryEvent.event, func.count()).group_by(DeliveryEvent.event)).all()
+            event_rows = session.exec(
+                select(DeliveryEvent.event, func.count()).group_by(DeliveryEvent.event)
+            ).all()
 
         histogram = HistogramMetricFamily(
             "careroute_notify_routed_to_accepted_seconds",
@@ -53,17 +65,22 @@ class NotifyCollector(Collector):
         )
         for kind, urgency, backend, *rest in histogram_rows:
             counts, total, total_sum = rest[:-2], rest[-2], rest[-1]
-            buckets = [(str(bound), int(n or 0)) for bound, n in zip(BUCKETS, counts)]
+            buckets = [(str(bound), int(n or 0)) for bound, n in zip(BUCKETS, counts, strict=True)]
             buckets.append(("+Inf", int(total)))
-            histogram.add_metric([kind, urgency or "none", backend or "unknown"], buckets, float(total_sum or 0.0))
+            histogram.add_metric(
+                [kind, urgency or "none", backend or "unknown"], buckets, float(total_sum or 0.0)
+            )
         yield histogram
 
-        notifications = GaugeMetricFamily("careroute_notify_notifications", "Notifications by kind and status",
-                                          labels=["kind", "status"])
+        notifications = GaugeMetricFamily(
+            "careroute_notify_notifications", "Notifications by kind and status", labels=["kind", "status"]
+        )
         ambiguous = CounterMetricFamily(
             "careroute_notify_ambiguous_attempts",
             "Sends whose outcome was unknown (accepted but the answer lost, or a worker died mid-send) "
-            "and were sent again", labels=["kind"])
+            "and were sent again",
+            labels=["kind"],
+        )
         attempts = CounterMetricFamily("careroute_notify_send_attempts", "Send attempts", labels=["kind"])
         per_kind_ambiguous: dict[str, int] = {}
         per_kind_attempts: dict[str, int] = {}
@@ -79,20 +96,25 @@ class NotifyCollector(Collector):
         yield ambiguous
         yield attempts
 
-        overdue = CounterMetricFamily("careroute_notify_no_delivery_event",
-                                      "Sent notifications that had no delivery event by their deadline",
-                                      labels=["kind"])
-        reported = CounterMetricFamily("careroute_notify_failures_reported",
-                                       "Notifications reported to routing as failed (notification.failed)",
-                                       labels=["kind"])
+        overdue = CounterMetricFamily(
+            "careroute_notify_no_delivery_event",
+            "Sent notifications that had no delivery event by their deadline",
+            labels=["kind"],
+        )
+        reported = CounterMetricFamily(
+            "careroute_notify_failures_reported",
+            "Notifications reported to routing as failed (notification.failed)",
+            labels=["kind"],
+        )
         for kind, n_overdue, n_reported in flag_rows:
             overdue.add_metric([kind], int(n_overdue or 0))
             reported.add_metric([kind], int(n_reported or 0))
         yield overdue
         yield reported
 
-        events = CounterMetricFamily("careroute_notify_delivery_events", "SendGrid webhook events stored",
-                                     labels=["event"])
+        events = CounterMetricFamily(
+            "careroute_notify_delivery_events", "SendGrid webhook events stored", labels=["event"]
+        )
         for event, count in event_rows:
             events.add_metric([event], int(count))
         yield events

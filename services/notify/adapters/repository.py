@@ -41,8 +41,15 @@ from services.notify.domain.notice import NoticeKey, WebhookOutcome
 PENDING = NotificationStatus.pending.value
 SENDING = NotificationStatus.sending.value
 SENT = NotificationStatus.sent.value
-DONE = [s.value for s in (NotificationStatus.sent, NotificationStatus.delivered, NotificationStatus.bounced,
-                          NotificationStatus.failed)]
+DONE = [
+    s.value
+    for s in (
+        NotificationStatus.sent,
+        NotificationStatus.delivered,
+        NotificationStatus.bounced,
+        NotificationStatus.failed,
+    )
+]
 
 
 @contextmanager
@@ -66,10 +73,17 @@ class SqlNotifyRepository:
     def emit(self, event: Event) -> None:
         add_event(self.session, event)
 
-    def audit(self, actor: str, action: str, lead_id: UUID | None, detail: dict | None = None,
-              client_ip: str | None = None) -> None:
-        self.session.add(AuditEvent(actor=actor, action=action, lead_id=lead_id, client_ip=client_ip,
-                                    detail=detail or {}))
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        lead_id: UUID | None,
+        detail: dict | None = None,
+        client_ip: str | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEvent(actor=actor, action=action, lead_id=lead_id, client_ip=client_ip, detail=detail or {})
+        )
 
     # --- notifications: the send guard -------------------------------------------------------
 
@@ -78,8 +92,14 @@ class SqlNotifyRepository:
         if existing:
             return existing
         row = Notification(
-            lead_id=key.lead_id, assignment_id=key.assignment_id, recipient=key.recipient, kind=key.kind,
-            step=key.step, subject_key=key.subject_key, coordinator_id=key.coordinator_id, urgency=key.urgency,
+            lead_id=key.lead_id,
+            assignment_id=key.assignment_id,
+            recipient=key.recipient,
+            kind=key.kind,
+            step=key.step,
+            subject_key=key.subject_key,
+            coordinator_id=key.coordinator_id,
+            urgency=key.urgency,
             triggered_at=key.triggered_at,
         )
         try:
@@ -104,8 +124,14 @@ class SqlNotifyRepository:
         ).first()
         return result[0] if result else None
 
-    def record_attempt(self, notification_id: UUID, *, status: str | None = None, error: str | None = None,
-                       ambiguous: bool = False) -> None:
+    def record_attempt(
+        self,
+        notification_id: UUID,
+        *,
+        status: str | None = None,
+        error: str | None = None,
+        ambiguous: bool = False,
+    ) -> None:
         """Note a try's outcome. `status` applies only to a row still `sending`: a webhook that
         already moved the row further (processed, delivered, bounced) keeps its verdict."""
         values: dict = {"updated_at": utcnow()}
@@ -113,14 +139,20 @@ class SqlNotifyRepository:
             values["last_error"] = error[:200]
         if ambiguous:
             values["ambiguous_attempts"] = Notification.ambiguous_attempts + 1
-        self.session.execute(update(Notification).where(col(Notification.id) == notification_id).values(**values))
+        self.session.execute(
+            update(Notification).where(col(Notification.id) == notification_id).values(**values)
+        )
         if status:
             self.session.execute(
-                update(Notification).where(col(Notification.id) == notification_id)
-                .where(col(Notification.status) == SENDING).values(status=status)
+                update(Notification)
+                .where(col(Notification.id) == notification_id)
+                .where(col(Notification.status) == SENDING)
+                .values(status=status)
             )
 
-    def mark_sent(self, notification_id: UUID, message_id: str | None, backend: str, accepted_at: datetime) -> None:
+    def mark_sent(
+        self, notification_id: UUID, message_id: str | None, backend: str, accepted_at: datetime
+    ) -> None:
         """Accepted by the provider. The first acceptance fixes sent_at and the routed→accepted
         delay; a webhook that already said delivered/bounced keeps its (further) status."""
         row = self.session.get(Notification, notification_id)
@@ -132,7 +164,10 @@ class SqlNotifyRepository:
             .where(col(Notification.id) == notification_id)
             .values(
                 status=case((col(Notification.status) == SENDING, SENT), else_=col(Notification.status)),
-                provider_message_id=message_id, backend=backend, updated_at=accepted_at, last_error=None,
+                provider_message_id=message_id,
+                backend=backend,
+                updated_at=accepted_at,
+                last_error=None,
                 sent_at=func.coalesce(col(Notification.sent_at), accepted_at),
                 accept_seconds=func.coalesce(col(Notification.accept_seconds), accept),
             )
@@ -150,20 +185,28 @@ class SqlNotifyRepository:
 
     def mark_failure_reported(self, notification_id: UUID) -> bool:
         """Once per notification: True for the call that set it."""
-        return self.session.execute(
-            update(Notification)
-            .where(col(Notification.id) == notification_id)
-            .where(col(Notification.failure_reported_at).is_(None))
-            .values(failure_reported_at=utcnow())
-        ).rowcount == 1
+        return (
+            self.session.execute(
+                update(Notification)
+                .where(col(Notification.id) == notification_id)
+                .where(col(Notification.failure_reported_at).is_(None))
+                .values(failure_reported_at=utcnow())
+            ).rowcount
+            == 1
+        )
 
     def mark_overdue(self, notification_id: UUID, now: datetime) -> bool:
         """A sent notice with no delivery event in time (once): True for the call that set it."""
-        return self.session.execute(
-            update(Notification).where(col(Notification.id) == notification_id)
-            .where(col(Notification.overdue_at).is_(None)).where(col(Notification.status) == SENT)
-            .values(overdue_at=now)
-        ).rowcount == 1
+        return (
+            self.session.execute(
+                update(Notification)
+                .where(col(Notification.id) == notification_id)
+                .where(col(Notification.overdue_at).is_(None))
+                .where(col(Notification.status) == SENT)
+                .values(overdue_at=now)
+            ).rowcount
+            == 1
+        )
 
     def lock(self, notification_id: UUID) -> Notification | None:
         return self.session.exec(
@@ -172,44 +215,56 @@ class SqlNotifyRepository:
 
     # --- the reconciler's scans --------------------------------------------------------------
 
-    def sent_without_delivery_event(self, crisis_cutoff: datetime, other_cutoff: datetime,
-                                    limit: int) -> list[Notification]:
+    def sent_without_delivery_event(
+        self, crisis_cutoff: datetime, other_cutoff: datetime, limit: int
+    ) -> list[Notification]:
         """SendGrid-accepted notices with no delivery event, sent before their urgency's cutoff."""
         query = (
             select(Notification)
             .where(Notification.status == SENT, Notification.backend == "sendgrid")
             .where(col(Notification.overdue_at).is_(None))
-            .where(or_(
-                and_(Notification.urgency == "crisis", col(Notification.sent_at) < crisis_cutoff),
-                and_(or_(col(Notification.urgency).is_(None), Notification.urgency != "crisis"),
-                     col(Notification.sent_at) < other_cutoff),
-            ))
-            .order_by(col(Notification.sent_at)).limit(limit)
+            .where(
+                or_(
+                    and_(Notification.urgency == "crisis", col(Notification.sent_at) < crisis_cutoff),
+                    and_(
+                        or_(col(Notification.urgency).is_(None), Notification.urgency != "crisis"),
+                        col(Notification.sent_at) < other_cutoff,
+                    ),
+                )
+            )
+            .order_by(col(Notification.sent_at))
+            .limit(limit)
         )
         if self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return list(self.session.exec(query).all())
 
-    def unsent_crisis_notices(self, kinds: Iterable[str], triggered_before: datetime, limit: int) -> list[UUID]:
-        return list(self.session.exec(
-            select(Notification.id)
-            .where(col(Notification.status).in_((PENDING, SENDING)))
-            .where(Notification.urgency == "crisis")
-            .where(col(Notification.kind).in_(sorted(kinds)))
-            .where(col(Notification.failure_reported_at).is_(None))
-            .where(col(Notification.triggered_at) < triggered_before)
-            .limit(limit)
-        ).all())
+    def unsent_crisis_notices(
+        self, kinds: Iterable[str], triggered_before: datetime, limit: int
+    ) -> list[UUID]:
+        return list(
+            self.session.exec(
+                select(Notification.id)
+                .where(col(Notification.status).in_((PENDING, SENDING)))
+                .where(Notification.urgency == "crisis")
+                .where(col(Notification.kind).in_(sorted(kinds)))
+                .where(col(Notification.failure_reported_at).is_(None))
+                .where(col(Notification.triggered_at) < triggered_before)
+                .limit(limit)
+            ).all()
+        )
 
     def abandoned_notices(self, created_before: datetime, limit: int) -> list[UUID]:
         """Non-crisis notices still unsent long after every retry they could have had."""
-        return list(self.session.exec(
-            select(Notification.id)
-            .where(col(Notification.status).in_((PENDING, SENDING)))
-            .where(or_(col(Notification.urgency).is_(None), Notification.urgency != "crisis"))
-            .where(col(Notification.created_at) < created_before)
-            .limit(limit)
-        ).all())
+        return list(
+            self.session.exec(
+                select(Notification.id)
+                .where(col(Notification.status).in_((PENDING, SENDING)))
+                .where(or_(col(Notification.urgency).is_(None), Notification.urgency != "crisis"))
+                .where(col(Notification.created_at) < created_before)
+                .limit(limit)
+            ).all()
+        )
 
     # --- what notices are about (read only) --------------------------------------------------
 
@@ -240,30 +295,41 @@ class SqlNotifyRepository:
         latest: dict[UUID, tuple[Assignment, Lead, LeadState]] = {}
         for assignment, lead, state in rows:
             current = latest.get(lead.id)
-            if current is None or (assignment.step, assignment.created_at) >= (current[0].step,
-                                                                              current[0].created_at):
+            if current is None or (assignment.step, assignment.created_at) >= (
+                current[0].step,
+                current[0].created_at,
+            ):
                 latest[lead.id] = (assignment, lead, state)
-        mine = [(lead, state) for assignment, lead, state in latest.values()
-                if assignment.coordinator_id == coordinator_id]
+        mine = [
+            (lead, state)
+            for assignment, lead, state in latest.values()
+            if assignment.coordinator_id == coordinator_id
+        ]
         return sorted(mine, key=lambda pair: pair[0].created_at)
 
     # --- referrals ---------------------------------------------------------------------------
 
-    def record_referral_update(self, lead_id: UUID, status: str, reason: str | None, occurred_at: datetime) -> None:
+    def record_referral_update(
+        self, lead_id: UUID, status: str, reason: str | None, occurred_at: datetime
+    ) -> None:
         if self.session.get(ReferralUpdate, (lead_id, status)) is not None:
             return
         try:
             with self.session.begin_nested():
-                self.session.add(ReferralUpdate(lead_id=lead_id, status=status, reason=reason,
-                                                occurred_at=occurred_at))
+                self.session.add(
+                    ReferralUpdate(lead_id=lead_id, status=status, reason=reason, occurred_at=occurred_at)
+                )
         except IntegrityError:
             pass  # the same event, handled concurrently
 
     def referral_updates(self, lead_id: UUID) -> list[ReferralUpdate]:
-        return list(self.session.exec(
-            select(ReferralUpdate).where(ReferralUpdate.lead_id == lead_id)
-            .order_by(col(ReferralUpdate.occurred_at))
-        ).all())
+        return list(
+            self.session.exec(
+                select(ReferralUpdate)
+                .where(ReferralUpdate.lead_id == lead_id)
+                .order_by(col(ReferralUpdate.occurred_at))
+            ).all()
+        )
 
     # --- delivery events ---------------------------------------------------------------------
 
@@ -289,8 +355,15 @@ class SqlNotifyRepository:
                 continue
             try:
                 with self.session.begin_nested():
-                    self.session.add(DeliveryEvent(sg_event_id=key, notification_id=row.id, event=event.event,
-                                                   reason_code=event.reason_code, occurred_at=event.timestamp))
+                    self.session.add(
+                        DeliveryEvent(
+                            sg_event_id=key,
+                            notification_id=row.id,
+                            event=event.event,
+                            reason_code=event.reason_code,
+                            occurred_at=event.timestamp,
+                        )
+                    )
             except IntegrityError:
                 outcome.duplicates += 1
                 continue
@@ -317,4 +390,3 @@ def event_key(event: webhook.DeliveryEvent) -> str:
     stamp = event.timestamp.isoformat() if event.timestamp else ""
     raw = f"{event.notification_id}|{event.event}|{stamp}|{event.reason_code or ''}"
     return "syn:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
-

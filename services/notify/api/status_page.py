@@ -26,7 +26,20 @@ def status_page(reference: str, request: Request, session: DbSession, t: str = "
     try:
         status = referral_status(SqlNotifyRepository(session), reference, t, client_ip(request))
     except StatusLinkInvalid as exc:
-        return render_page(TEMPLATES, "referral_refused.html", 403, HEADERS, title="Link not valid",
-                           message=REFUSALS.get(exc.code, "This link is not valid."))
-    return render_page(TEMPLATES, "referral_status.html", 200, HEADERS, title="Referral status", status=status,
-                       format_utc=format_utc)
+        return render_page(
+            TEMPLATES,
+            "referral_refused.html",
+            403,
+            HEADERS,
+            title="Link not valid",
+            message=REFUSALS.get(exc.code, "This link is not valid."),
+        )
+    return render_page(
+        TEMPLATES,
+        "referral_status.html",
+        200,
+        HEADERS,
+        title="Referral status",
+        status=status,
+        format_utc=format_utc,
+    )

@@ -21,6 +21,7 @@ from shared.http.deps import DbSession
 from shared.logging import get_logger
 from shared.settings import get_settings
 
+from services.notify.adapters.email.webhook_signature import verify_signed_webhook
 from services.notify.adapters.repository import SqlNotifyRepository
 from services.notify.app.webhook import apply_batch
 from services.notify.domain.webhook import (
@@ -29,7 +30,6 @@ from services.notify.domain.webhook import (
     WebhookKeyError,
     WebhookRejected,
     parse_events,
-    verify_signed_webhook,
 )
 
 router = APIRouter(tags=["webhooks"])
@@ -55,25 +55,51 @@ async def raw_body(request: Request) -> bytes:
 
 
 @router.post(WEBHOOK_PATH, summary="SendGrid Event Webhook (signed)")
-def sendgrid_events(request: Request, raw: Annotated[bytes, Depends(raw_body)], session: DbSession) -> JSONResponse:
+def sendgrid_events(
+    request: Request, raw: Annotated[bytes, Depends(raw_body)], session: DbSession
+) -> JSONResponse:
     settings = get_settings()
     key = settings.sendgrid_webhook_public_key
     if not key:
-        raise DomainError("webhook_not_configured", 503, "The SendGrid webhook is not configured",
-                          headers={"Retry-After": "300"})
+        raise DomainError(
+            "webhook_not_configured",
+            503,
+            "The SendGrid webhook is not configured",
+            headers={"Retry-After": "300"},
+        )
     try:
-        verify_signed_webhook(key, raw, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER),
-                              now=time.time(), window_seconds=settings.sendgrid_webhook_max_age_seconds)
+        verify_signed_webhook(
+            key,
+            raw,
+            request.headers.get(SIGNATURE_HEADER),
+            request.headers.get(TIMESTAMP_HEADER),
+            now=time.time(),
+            window_seconds=settings.sendgrid_webhook_max_age_seconds,
+        )
         events = parse_events(raw)
     except WebhookRejected as exc:
         status = 401 if exc.code in _UNAUTHENTICATED else 400 if exc.code == "malformed_body" else 403
         log.warning("webhook_rejected", code=exc.code, status=status)
-        raise DomainError(exc.code, status, _TITLES.get(exc.code, "Rejected"),
-                          headers={"WWW-Authenticate": "Signature"} if status == 401 else {}) from None
+        raise DomainError(
+            exc.code,
+            status,
+            _TITLES.get(exc.code, "Rejected"),
+            headers={"WWW-Authenticate": "Signature"} if status == 401 else {},
+        ) from None
     except WebhookKeyError:
         log.error("webhook_key_invalid")
-        raise DomainError("webhook_not_configured", 503, "The SendGrid webhook key is not usable",
-                          headers={"Retry-After": "300"}) from None
+        raise DomainError(
+            "webhook_not_configured",
+            503,
+            "The SendGrid webhook key is not usable",
+            headers={"Retry-After": "300"},
+        ) from None
     outcome = apply_batch(SqlNotifyRepository(session), events)
-    return JSONResponse({"received": len(events), "stored": outcome.stored, "duplicates": outcome.duplicates,
-                         "unknown": outcome.unknown})
+    return JSONResponse(
+        {
+            "received": len(events),
+            "stored": outcome.stored,
+            "duplicates": outcome.duplicates,
+            "unknown": outcome.unknown,
+        }
+    )

@@ -28,7 +28,9 @@ def alert_recipients(active: list[Coordinator]) -> list[Coordinator]:
     return supervisors or [c for c in active if c.on_call]
 
 
-def send_alert(uow: UnitOfWork, backend: EmailBackend, event: AlertRaisedV1, retries: int, actor: str) -> dict:
+def send_alert(
+    uow: UnitOfWork, backend: EmailBackend, event: AlertRaisedV1, retries: int, actor: str
+) -> dict:
     console = get_settings().public_base_url.rstrip("/") + "/console"
     notices = []
     with uow() as repo:
@@ -36,13 +38,23 @@ def send_alert(uow: UnitOfWork, backend: EmailBackend, event: AlertRaisedV1, ret
         about = repo.coordinator(event.coordinator_id)
         for person in alert_recipients(repo.active_coordinators()):
             view = NotificationView(
-                kind=NoticeKind.alert, recipient_display_name=person.name, received_at=event.occurred_at,
-                reference=lead.reference if lead else None, link=console, alert_code=event.kind,
-                severity=event.severity, about_name=about.name if about else None,
+                kind=NoticeKind.alert,
+                recipient_display_name=person.name,
+                received_at=event.occurred_at,
+                reference=lead.reference if lead else None,
+                link=console,
+                alert_code=event.kind,
+                severity=event.severity,
+                about_name=about.name if about else None,
             )
-            key = NoticeKey(kind=NoticeKind.alert, recipient=person.email, subject_key=f"alert:{event.alert_id}",
-                            lead_id=lead.id if lead else None, coordinator_id=person.id,
-                            triggered_at=event.occurred_at)
+            key = NoticeKey(
+                kind=NoticeKind.alert,
+                recipient=person.email,
+                subject_key=f"alert:{event.alert_id}",
+                lead_id=lead.id if lead else None,
+                coordinator_id=person.id,
+                triggered_at=event.occurred_at,
+            )
             notices.append(Notice(key=key, view=view, actor=actor))
     if not notices:
         log.error("alert_has_no_recipient", alert=event.kind, severity=event.severity)
@@ -55,8 +67,11 @@ def send_alert(uow: UnitOfWork, backend: EmailBackend, event: AlertRaisedV1, ret
             if later is None:
                 later = exc
             else:
-                later = RetryLater(min(later.delay, exc.delay), unlimited=later.unlimited or exc.unlimited,
-                                   reason=later.reason)
+                later = RetryLater(
+                    min(later.delay, exc.delay),
+                    unlimited=later.unlimited or exc.unlimited,
+                    reason=later.reason,
+                )
     log.info("alert_sent", alert=event.kind, severity=event.severity, recipients=len(notices))
     if later is not None:
         raise later

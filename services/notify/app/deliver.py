@@ -40,8 +40,14 @@ from services.notify.domain.errors import PermanentSendError, RetryableSendError
 from services.notify.domain.message import EmailBackend, OutgoingEmail
 
 log = get_logger(__name__)
-DONE = frozenset({NotificationStatus.sent, NotificationStatus.delivered, NotificationStatus.bounced,
-                  NotificationStatus.failed})
+DONE = frozenset(
+    {
+        NotificationStatus.sent,
+        NotificationStatus.delivered,
+        NotificationStatus.bounced,
+        NotificationStatus.failed,
+    }
+)
 SENT = frozenset({NotificationStatus.sent, NotificationStatus.delivered})
 _URGENCIES = {u.value for u in Urgency}
 
@@ -58,9 +64,19 @@ def _stale_after() -> timedelta:
     return timedelta(seconds=get_settings().sendgrid_timeout_seconds * 3 + 30)
 
 
-def coordinator_notice(uow: UnitOfWork, *, kind: str, lead_id: UUID, coordinator_id: UUID, urgency: str,
-                       step: int, acknowledge_by: datetime | None, triggered_at: datetime, actor: str,
-                       assignment_id: UUID | None = None) -> Notice | None:
+def coordinator_notice(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    lead_id: UUID,
+    coordinator_id: UUID,
+    urgency: str,
+    step: int,
+    acknowledge_by: datetime | None,
+    triggered_at: datetime,
+    actor: str,
+    assignment_id: UUID | None = None,
+) -> Notice | None:
     """A notice to a coordinator about one lead: opaque reference, urgency, times, signed link."""
     with uow() as repo:
         lead = repo.lead(lead_id)
@@ -69,13 +85,26 @@ def coordinator_notice(uow: UnitOfWork, *, kind: str, lead_id: UUID, coordinator
             log.warning("notify_skipped", reason="missing_lead_or_coordinator")
             return None
         view = NotificationView(
-            kind=kind, recipient_display_name=coordinator.name, received_at=lead.created_at,
-            reference=lead.reference, link=lead_link(lead.reference, coordinator.id),
-            urgency=urgency, channel=lead.channel, sla_deadline=acknowledge_by, step=step,
+            kind=kind,
+            recipient_display_name=coordinator.name,
+            received_at=lead.created_at,
+            reference=lead.reference,
+            link=lead_link(lead.reference, coordinator.id),
+            urgency=urgency,
+            channel=lead.channel,
+            sla_deadline=acknowledge_by,
+            step=step,
         )
-        key = NoticeKey(kind=kind, recipient=coordinator.email, lead_id=lead.id, step=step,
-                        coordinator_id=coordinator.id, assignment_id=assignment_id, urgency=urgency,
-                        triggered_at=triggered_at)
+        key = NoticeKey(
+            kind=kind,
+            recipient=coordinator.email,
+            lead_id=lead.id,
+            step=step,
+            coordinator_id=coordinator.id,
+            assignment_id=assignment_id,
+            urgency=urgency,
+            triggered_at=triggered_at,
+        )
     return Notice(key=key, view=view, actor=actor)
 
 
@@ -113,10 +142,20 @@ def deliver(uow: UnitOfWork, backend: EmailBackend, notice: Notice, retries: int
         row = repo.lock(notification_id)
         announce_sent(repo, row)
         if key.lead_id is not None:
-            repo.audit(notice.actor, "lead.notify", key.lead_id,
-                       {"notification_id": str(notification_id), "kind": key.kind})
-    log.info("notification_sent", notification_id=str(notification_id), kind=key.kind, urgency=key.urgency,
-             attempt=attempt, backend=backend.name)
+            repo.audit(
+                notice.actor,
+                "lead.notify",
+                key.lead_id,
+                {"notification_id": str(notification_id), "kind": key.kind},
+            )
+    log.info(
+        "notification_sent",
+        notification_id=str(notification_id),
+        kind=key.kind,
+        urgency=key.urgency,
+        attempt=attempt,
+        backend=backend.name,
+    )
     return "sent"
 
 
@@ -124,10 +163,16 @@ def announce_sent(repo: NotifyRepository, row: Notification) -> None:
     """Tell routing a coordinator's notice about a lead went out (it moves routed → notified)."""
     if row.kind not in policy.LADDER_KINDS or row.lead_id is None:
         return
-    repo.emit(NotificationSentV1(
-        notification_id=row.id, lead_id=row.lead_id, kind=row.kind, step=row.step,
-        coordinator_id=row.coordinator_id, urgency=row.urgency if row.urgency in _URGENCIES else None,
-    ))
+    repo.emit(
+        NotificationSentV1(
+            notification_id=row.id,
+            lead_id=row.lead_id,
+            kind=row.kind,
+            step=row.step,
+            coordinator_id=row.coordinator_id,
+            urgency=row.urgency if row.urgency in _URGENCIES else None,
+        )
+    )
 
 
 def _email_for(notification_id: UUID, recipient: str, view: NotificationView) -> OutgoingEmail:
@@ -135,25 +180,44 @@ def _email_for(notification_id: UUID, recipient: str, view: NotificationView) ->
     args = {"notification_id": str(notification_id)}
     if view.reference:
         args["lead_reference"] = view.reference
-    return OutgoingEmail(notification_id=str(notification_id), to=recipient, subject=subject, text=text,
-                         html=html, categories=categories_for(view), custom_args=args)
+    return OutgoingEmail(
+        notification_id=str(notification_id),
+        to=recipient,
+        subject=subject,
+        text=text,
+        html=html,
+        categories=categories_for(view),
+        custom_args=args,
+    )
 
 
-def _retry(uow: UnitOfWork, notice: Notice, notification_id: UUID, exc: RetryableSendError, retries: int) -> str:
+def _retry(
+    uow: UnitOfWork, notice: Notice, notification_id: UUID, exc: RetryableSendError, retries: int
+) -> str:
     key = notice.key
     with uow() as repo:
-        repo.record_attempt(notification_id, status=NotificationStatus.pending, error=exc.reason,
-                            ambiguous=exc.ambiguous)
+        repo.record_attempt(
+            notification_id, status=NotificationStatus.pending, error=exc.reason, ambiguous=exc.ambiguous
+        )
     crisis = key.urgency == Urgency.crisis
-    deadline = policy.send_deadline(key.urgency, key.triggered_at, get_settings().notify_crisis_send_deadline_seconds)
+    deadline = policy.send_deadline(
+        key.urgency, key.triggered_at, get_settings().notify_crisis_send_deadline_seconds
+    )
     if deadline is not None and utcnow() >= deadline:
         escalate_unsent_crisis(uow, notification_id)
     if not crisis and retries >= MAX_RETRIES:
         fail_notification(uow, notification_id, f"retries_exhausted:{exc.reason}", status=None)
         return "failed"
     delay = backoff(retries, retry_after=exc.retry_after)
-    log.warning("notification_retry", notification_id=str(notification_id), kind=key.kind, reason=exc.reason,
-                ambiguous=exc.ambiguous, countdown=round(delay, 1), retries=retries)
+    log.warning(
+        "notification_retry",
+        notification_id=str(notification_id),
+        kind=key.kind,
+        reason=exc.reason,
+        ambiguous=exc.ambiguous,
+        countdown=round(delay, 1),
+        retries=retries,
+    )
     raise RetryLater(delay, unlimited=crisis, reason=exc.reason)
 
 
@@ -165,8 +229,13 @@ def fail_notification(uow: UnitOfWork, notification_id: UUID, reason: str, statu
         row = repo.lock(notification_id)
         report_failure(repo, row, reason)
         raise_alert(repo, row, "email_failed", "critical" if row.urgency == Urgency.crisis else "warning")
-    log.error("notification_failed", notification_id=str(notification_id), kind=row.kind, reason=reason,
-              status=status)
+    log.error(
+        "notification_failed",
+        notification_id=str(notification_id),
+        kind=row.kind,
+        reason=reason,
+        status=status,
+    )
 
 
 def escalate_unsent_crisis(uow: UnitOfWork, notification_id: UUID) -> bool:
@@ -189,11 +258,16 @@ def report_failure(repo: NotifyRepository, row: Notification, reason: str) -> bo
         return False
     if not repo.mark_failure_reported(row.id):
         return False
-    repo.emit(NotificationFailedV1(
-        notification_id=row.id, lead_id=row.lead_id, step=row.step, reason=reason[:64],
-        recipient_coordinator_id=row.coordinator_id,
-        urgency=row.urgency if row.urgency in _URGENCIES else None,
-    ))
+    repo.emit(
+        NotificationFailedV1(
+            notification_id=row.id,
+            lead_id=row.lead_id,
+            step=row.step,
+            reason=reason[:64],
+            recipient_coordinator_id=row.coordinator_id,
+            urgency=row.urgency if row.urgency in _URGENCIES else None,
+        )
+    )
     return True
 
 
@@ -201,6 +275,13 @@ def raise_alert(repo: NotifyRepository, row: Notification, code: str, severity: 
     """An alert for supervisors about this notice, unless the notice is itself an alert."""
     if row.kind in policy.SILENT_FAILURE_KINDS:
         return False
-    repo.emit(AlertRaisedV1(alert_id=uuid4(), kind=code, severity=severity, lead_id=row.lead_id,
-                            coordinator_id=row.coordinator_id))
+    repo.emit(
+        AlertRaisedV1(
+            alert_id=uuid4(),
+            kind=code,
+            severity=severity,
+            lead_id=row.lead_id,
+            coordinator_id=row.coordinator_id,
+        )
+    )
     return True

@@ -46,8 +46,15 @@ def due_digests(uow: UnitOfWork, now: datetime) -> list[tuple[UUID, str]]:
     return due
 
 
-def send_digest(uow: UnitOfWork, backend: EmailBackend, coordinator_id: UUID, day: str, now: datetime,
-                retries: int, actor: str) -> str | None:
+def send_digest(
+    uow: UnitOfWork,
+    backend: EmailBackend,
+    coordinator_id: UUID,
+    day: str,
+    now: datetime,
+    retries: int,
+    actor: str,
+) -> str | None:
     base = get_settings().public_base_url.rstrip("/")
     with uow() as repo:
         person = repo.coordinator(coordinator_id)
@@ -58,13 +65,26 @@ def send_digest(uow: UnitOfWork, backend: EmailBackend, coordinator_id: UUID, da
             log.info("digest_skipped", reason="no_open_leads", coordinator_id=str(coordinator_id))
             return None
         items = tuple(
-            DigestItem(reference=lead.reference, urgency=state.urgency,
-                       age_minutes=max(0, int((now - lead.created_at).total_seconds() // 60)),
-                       link=lead_link(lead.reference, person.id))
+            DigestItem(
+                reference=lead.reference,
+                urgency=state.urgency,
+                age_minutes=max(0, int((now - lead.created_at).total_seconds() // 60)),
+                link=lead_link(lead.reference, person.id),
+            )
             for lead, state in leads[:MAX_ITEMS]
         )
-        view = NotificationView(kind=NoticeKind.daily_digest, recipient_display_name=person.name, received_at=now,
-                                reference=None, link=f"{base}/console", digest_items=items)
-        key = NoticeKey(kind=NoticeKind.daily_digest, recipient=person.email, subject_key=f"digest:{day}",
-                        coordinator_id=person.id)
+        view = NotificationView(
+            kind=NoticeKind.daily_digest,
+            recipient_display_name=person.name,
+            received_at=now,
+            reference=None,
+            link=f"{base}/console",
+            digest_items=items,
+        )
+        key = NoticeKey(
+            kind=NoticeKind.daily_digest,
+            recipient=person.email,
+            subject_key=f"digest:{day}",
+            coordinator_id=person.id,
+        )
     return deliver(uow, backend, Notice(key=key, view=view, actor=actor), retries)

@@ -39,8 +39,12 @@ def reconcile(uow: UnitOfWork, now: datetime) -> dict[str, int]:
                     continue
                 counts["overdue"] += 1
                 report_failure(repo, row, "no_delivery_event")
-                log.warning("notification_no_delivery_event", notification_id=str(row.id), kind=row.kind,
-                            urgency=row.urgency)
+                log.warning(
+                    "notification_no_delivery_event",
+                    notification_id=str(row.id),
+                    kind=row.kind,
+                    urgency=row.urgency,
+                )
     send_cutoff = now - timedelta(seconds=settings.notify_crisis_send_deadline_seconds)
     with uow() as repo:
         stuck = repo.unsent_crisis_notices(LADDER_KINDS, send_cutoff, BATCH)

@@ -40,8 +40,9 @@ def referrer_address(contact: LeadContact | None) -> tuple[str | None, str]:
     return email.strip(), name
 
 
-def notify_referrer(uow: UnitOfWork, backend: EmailBackend, event: ReferralStatusChangedV1, retries: int,
-                    actor: str) -> str | None:
+def notify_referrer(
+    uow: UnitOfWork, backend: EmailBackend, event: ReferralStatusChangedV1, retries: int, actor: str
+) -> str | None:
     settings = get_settings()
     reason = event.reason if event.reason in REFERRAL_REASONS else None
     with uow() as repo:
@@ -55,11 +56,23 @@ def notify_referrer(uow: UnitOfWork, backend: EmailBackend, event: ReferralStatu
             log.info("referrer_skipped", reason="no_referrer_email", status=event.status)
             return None
         kind = NoticeKind.referral_received if event.status == "received" else NoticeKind.referral_status
-        link = status_link(settings.public_base_url, settings.secret_key.get_secret_value(), lead.reference, lead.id)
-        view = NotificationView(
-            kind=kind, recipient_display_name=name, received_at=lead.created_at, reference=lead.reference,
-            link=link, status_word=event.status, reason_code=reason if event.status == "rejected" else None,
+        link = status_link(
+            settings.public_base_url, settings.secret_key.get_secret_value(), lead.reference, lead.id
         )
-        key = NoticeKey(kind=kind, recipient=email, lead_id=lead.id, step=REFERRAL_STEPS[event.status],
-                        triggered_at=event.occurred_at)
+        view = NotificationView(
+            kind=kind,
+            recipient_display_name=name,
+            received_at=lead.created_at,
+            reference=lead.reference,
+            link=link,
+            status_word=event.status,
+            reason_code=reason if event.status == "rejected" else None,
+        )
+        key = NoticeKey(
+            kind=kind,
+            recipient=email,
+            lead_id=lead.id,
+            step=REFERRAL_STEPS[event.status],
+            triggered_at=event.occurred_at,
+        )
     return deliver(uow, backend, Notice(key=key, view=view, actor=actor), retries)

@@ -25,15 +25,20 @@ class ReferralStatus:
     history: list[tuple[str, datetime]]
 
 
-def referral_status(repo: NotifyRepository, reference: str, token: str, client_ip: str | None) -> ReferralStatus:
+def referral_status(
+    repo: NotifyRepository, reference: str, token: str, client_ip: str | None
+) -> ReferralStatus:
     """Raises StatusLinkInvalid. Every view is audited."""
     settings = get_settings()
-    lead_id = verify_status_token(settings.secret_key.get_secret_value(), token, reference,
-                                  settings.referral_link_ttl_seconds)
+    lead_id = verify_status_token(
+        settings.secret_key.get_secret_value(), token, reference, settings.referral_link_ttl_seconds
+    )
     lead = repo.lead_by_reference(reference)
     if lead is None or lead.id != lead_id or lead.channel != "referral":
         raise StatusLinkInvalid("link_invalid")
-    history = [(u.status, u.occurred_at) for u in repo.referral_updates(lead.id)] or [("received", lead.created_at)]
+    history = [(u.status, u.occurred_at) for u in repo.referral_updates(lead.id)] or [
+        ("received", lead.created_at)
+    ]
     repo.audit("link:referrer", "referral.status_view", lead.id, client_ip=client_ip)
     terminal = [h for h in history if h[0] in TERMINAL]
     current = (terminal or history)[-1][0]  # a late "in-progress" never hides "completed"

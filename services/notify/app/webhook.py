@@ -29,8 +29,19 @@ def apply_batch(repo: NotifyRepository, events) -> WebhookOutcome:
         if row.urgency in REROUTE_URGENCIES:
             report_failure(repo, row, code)
         raise_alert(repo, row, "address_bounced", "critical" if row.urgency == Urgency.crisis else "warning")
-        log.warning("notification_bounced", notification_id=str(row.id), kind=row.kind, urgency=row.urgency,
-                    reason=reason)
-    log.info("webhook_batch", received=len(events), stored=outcome.stored, duplicates=outcome.duplicates,
-             unknown=outcome.unknown, changed=outcome.changed)
+        log.warning(
+            "notification_bounced",
+            notification_id=str(row.id),
+            kind=row.kind,
+            urgency=row.urgency,
+            reason=reason,
+        )
+    log.info(
+        "webhook_batch",
+        received=len(events),
+        stored=outcome.stored,
+        duplicates=outcome.duplicates,
+        unknown=outcome.unknown,
+        changed=outcome.changed,
+    )
     return outcome

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -75,8 +75,7 @@ REFERRAL_REASONS = {
     "declined_by_person": "The person referred chose not to go ahead.",
 }
 REFERRAL_ALTERNATIVE = (
-    "Please consider another provider, or the person's primary care provider. "
-    "In an emergency, call 911."
+    "Please consider another provider, or the person's primary care provider. In an emergency, call 911."
 )
 _CHANNEL_LABEL = {"web": "Web form", "phone": "Phone", "referral": "Provider referral"}
 
@@ -165,7 +164,7 @@ def find_forbidden(text: str) -> list[str]:
 
 
 def format_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _subject(view: NotificationView, ctx: dict) -> str:

@@ -24,8 +24,15 @@ class NoticeKind(StrEnum):
 # Notices to a coordinator about one lead: when one fails for good, routing must move the ladder on
 # (NotificationFailedV1); when one is sent, routing hears of it (NotificationSentV1). Referrer
 # emails, digests and alerts never move a ladder.
-LADDER_KINDS = frozenset({NoticeKind.lead_assigned, NoticeKind.repeat_contact, NoticeKind.reassignment,
-                          NoticeKind.escalation, NoticeKind.crisis_repeat})
+LADDER_KINDS = frozenset(
+    {
+        NoticeKind.lead_assigned,
+        NoticeKind.repeat_contact,
+        NoticeKind.reassignment,
+        NoticeKind.escalation,
+        NoticeKind.crisis_repeat,
+    }
+)
 # An alert's own failure never raises another alert (a bad key or a bouncing supervisor address
 # would otherwise feed a loop of alerts about alerts).
 SILENT_FAILURE_KINDS = frozenset({NoticeKind.alert})
@@ -46,13 +53,17 @@ def routed_kind(repeat_contact: bool, reassigned: bool) -> NoticeKind:
     return NoticeKind.lead_assigned
 
 
-def send_deadline(urgency: str | None, triggered_at: datetime | None, crisis_seconds: float) -> datetime | None:
+def send_deadline(
+    urgency: str | None, triggered_at: datetime | None, crisis_seconds: float
+) -> datetime | None:
     """When a crisis notice that still is not accepted must stop waiting on email alone."""
     if urgency != "crisis" or triggered_at is None:
         return None
     return triggered_at + timedelta(seconds=crisis_seconds)
 
 
-def delivery_deadline(urgency: str | None, sent_at: datetime, crisis_seconds: float, other_seconds: float) -> datetime:
+def delivery_deadline(
+    urgency: str | None, sent_at: datetime, crisis_seconds: float, other_seconds: float
+) -> datetime:
     """When a sent notice with no delivery event counts as lost."""
     return sent_at + timedelta(seconds=crisis_seconds if urgency == "crisis" else other_seconds)

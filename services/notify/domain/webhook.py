@@ -1,9 +1,7 @@
-"""SendGrid Event Webhook: verify, parse, and fold delivery events into a notification's status.
+"""SendGrid Event Webhook: parse, and fold delivery events into a notification's status.
 
-Verification uses the sendgrid helper (ECDSA P-256 over timestamp + raw body) and adds what it
-lacks: a timestamp window against replays, and a clean rejection instead of an exception when the
-signature is malformed. (This is the one domain module that imports sendgrid: the brief puts the
-helper here; it does no I/O.)
+The signature check (the sendgrid helper's ECDSA) lives with the other SendGrid code, in
+adapters/email/webhook_signature.py; it raises the rejections defined here.
 
 Status order: pending < sending < sent < delivered < failed < bounced. `advance` only ever moves
 up this order, so duplicates and any arrival order give the same final status (the highest one
@@ -20,18 +18,11 @@ seen):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import lru_cache
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec
-from sendgrid.helpers.eventwebhook import EventWebhook
+from datetime import UTC, datetime
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -48,15 +39,14 @@ EVENT_STATUS = {
 }
 # Engagement events are kept by parse_events (they are harmless ids) but change no status.
 KNOWN_EVENTS = frozenset(
-    set(EVENT_STATUS) | {"open", "click", "spamreport", "unsubscribe", "group_unsubscribe", "group_resubscribe"}
+    set(EVENT_STATUS)
+    | {"open", "click", "spamreport", "unsubscribe", "group_unsubscribe", "group_resubscribe"}
 )
 
 _RANK = {status: i for i, status in enumerate(STATUSES)}
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:=+/-]{1,200}$")
-_TIMESTAMP_RE = re.compile(r"^\d{1,12}$")
 _SMTP_STATUS_RE = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
-_MAX_SIGNATURE_CHARS = 200  # a DER P-256 signature is at most 72 bytes (96 base64 chars)
 # SendGrid's fixed drop reasons; anything else (free text may hold an address) becomes "dropped".
 _DROP_REASONS = {
     "bounced address": "bounced_address",
@@ -87,69 +77,6 @@ class DeliveryEvent:
     sg_event_id: str | None  # the provider's id: the idempotency key when storing events
     timestamp: datetime | None
     reason_code: str | None  # e.g. "bounce:5.1.1", "blocked", "dropped:unsubscribed_address"
-
-
-def verify_signed_webhook(
-    public_key_pem_or_b64: str,
-    raw_body: bytes,
-    signature: str | None,
-    timestamp: str | None,
-    now: float,
-    window_seconds: int = 300,
-) -> None:
-    """Raise WebhookRejected(code) unless the body is signed by the key and the timestamp is fresh.
-
-    Codes: missing_signature, missing_timestamp, malformed_timestamp, stale_timestamp,
-    malformed_signature, malformed_body, bad_signature. Raises WebhookKeyError for a bad key.
-    """
-    key = load_public_key(public_key_pem_or_b64)
-    if signature is None or not signature.strip():
-        raise WebhookRejected("missing_signature")
-    if timestamp is None or not timestamp.strip():
-        raise WebhookRejected("missing_timestamp")
-    ts = timestamp.strip()
-    if not _TIMESTAMP_RE.match(ts):
-        raise WebhookRejected("malformed_timestamp")
-    # Cheap checks before the ECDSA verify; a replay outside the window is refused either way.
-    if abs(now - int(ts)) > window_seconds:
-        raise WebhookRejected("stale_timestamp")
-    sig = signature.strip()
-    if len(sig) > _MAX_SIGNATURE_CHARS:
-        raise WebhookRejected("malformed_signature")
-    try:
-        if not base64.b64decode(sig, validate=True):
-            raise WebhookRejected("malformed_signature")
-    except (binascii.Error, ValueError):
-        raise WebhookRejected("malformed_signature") from None
-    try:
-        payload = raw_body.decode("utf-8")  # the helper signs str; strict decoding keeps bytes exact
-    except UnicodeDecodeError:
-        raise WebhookRejected("malformed_body") from None
-    try:
-        ok = EventWebhook().verify_signature(payload, sig, ts, public_key=key)
-    except (InvalidSignature, ValueError, TypeError):
-        # The helper raises on a signature that is valid base64 but not a DER ECDSA signature.
-        raise WebhookRejected("malformed_signature") from None
-    if not ok:
-        raise WebhookRejected("bad_signature")
-
-
-@lru_cache(maxsize=8)
-def load_public_key(public_key_pem_or_b64: str) -> ec.EllipticCurvePublicKey:
-    """SendGrid shows the key as base64 DER (SubjectPublicKeyInfo); a PEM block is accepted too."""
-    text = public_key_pem_or_b64.strip()
-    if "-----BEGIN" in text:
-        text = "".join(line for line in text.splitlines() if line and not line.startswith("-----"))
-    b64 = "".join(text.split())
-    if not b64:
-        raise WebhookKeyError("empty webhook verification key")
-    try:
-        key = EventWebhook().convert_public_key_to_ecdsa(b64)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise WebhookKeyError("webhook verification key is not a valid public key") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise WebhookKeyError("webhook verification key must be ECDSA P-256")
-    return key
 
 
 def parse_events(raw_body: bytes) -> list[DeliveryEvent]:
@@ -215,7 +142,7 @@ def _event_time(value: object) -> datetime | None:
         return None
     if not math.isfinite(value) or not 0 < value < 1e11:
         return None
-    return datetime.fromtimestamp(value, tz=timezone.utc)
+    return datetime.fromtimestamp(value, tz=UTC)
 
 
 def _reason_code(event: str, item: dict) -> str | None:

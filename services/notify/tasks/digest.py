@@ -36,5 +36,12 @@ def send_daily_digests() -> int:
 def send_digest(self, coordinator_id: str, day: str, now: str | None = None) -> str | None:
     date.fromisoformat(day)  # a malformed day is a bug: fail loudly
     moment = datetime.fromisoformat(now) if now else utcnow()
-    return digest.send_digest(notify_uow, email_backend(), UUID(coordinator_id), day, moment,
-                              self.request.retries or 0, f"task:{SEND_DIGEST}")
+    return digest.send_digest(
+        notify_uow,
+        email_backend(),
+        UUID(coordinator_id),
+        day,
+        moment,
+        self.request.retries or 0,
+        f"task:{SEND_DIGEST}",
+    )

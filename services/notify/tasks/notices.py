@@ -32,9 +32,15 @@ def send_notification(self, payload: dict) -> str | None:
     event = LeadRoutedV1.model_validate(payload)
     _bind(event)
     notice = coordinator_notice(
-        notify_uow, kind=policy.routed_kind(event.repeat_contact, event.reassigned), lead_id=event.lead_id,
-        coordinator_id=event.coordinator_id, urgency=event.urgency, step=event.step,
-        acknowledge_by=event.acknowledge_by, triggered_at=event.occurred_at, assignment_id=event.assignment_id,
+        notify_uow,
+        kind=policy.routed_kind(event.repeat_contact, event.reassigned),
+        lead_id=event.lead_id,
+        coordinator_id=event.coordinator_id,
+        urgency=event.urgency,
+        step=event.step,
+        acknowledge_by=event.acknowledge_by,
+        triggered_at=event.occurred_at,
+        assignment_id=event.assignment_id,
         actor=f"task:{SEND_NOTIFICATION}",
     )
     return deliver(notify_uow, email_backend(), notice, self.request.retries or 0) if notice else None
@@ -47,9 +53,15 @@ def send_escalation(self, payload: dict) -> str | None:
     _bind(event)
     log.info("escalation_notice", step=event.step, role=event.role, kind=event.kind)
     notice = coordinator_notice(
-        notify_uow, kind=event.kind, lead_id=event.lead_id, coordinator_id=event.recipient_coordinator_id,
-        urgency=event.urgency, step=event.step, acknowledge_by=event.acknowledge_by,
-        triggered_at=event.occurred_at, actor=f"task:{SEND_ESCALATION}",
+        notify_uow,
+        kind=event.kind,
+        lead_id=event.lead_id,
+        coordinator_id=event.recipient_coordinator_id,
+        urgency=event.urgency,
+        step=event.step,
+        acknowledge_by=event.acknowledge_by,
+        triggered_at=event.occurred_at,
+        actor=f"task:{SEND_ESCALATION}",
     )
     return deliver(notify_uow, email_backend(), notice, self.request.retries or 0) if notice else None
 
@@ -57,12 +69,15 @@ def send_escalation(self, payload: dict) -> str | None:
 @pipeline_task(SEND_ALERT)
 def send_alert(self, payload: dict) -> dict:
     event = AlertRaisedV1.model_validate(payload)
-    return alerts.send_alert(notify_uow, email_backend(), event, self.request.retries or 0, f"task:{SEND_ALERT}")
+    return alerts.send_alert(
+        notify_uow, email_backend(), event, self.request.retries or 0, f"task:{SEND_ALERT}"
+    )
 
 
 @pipeline_task(NOTIFY_REFERRER)
 def notify_referrer(self, payload: dict) -> str | None:
     event = ReferralStatusChangedV1.model_validate(payload)
     _bind(event)
-    return referrer.notify_referrer(notify_uow, email_backend(), event, self.request.retries or 0,
-                                    f"task:{NOTIFY_REFERRER}")
+    return referrer.notify_referrer(
+        notify_uow, email_backend(), event, self.request.retries or 0, f"task:{NOTIFY_REFERRER}"
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import or_
@@ -25,28 +25,20 @@ from shared.schema import (
     Assignment,
     AuditEvent,
     Classification,
-    Coordinator,
     Escalation,
     Lead,
     LeadContact,
     LeadState,
     LeadStatus,
-    OncallLayer,
-    OncallOverride,
     ReviewerCopy,
     RoutingAlert,
-    RoutingRuleset,
     SlaDeadline,
 )
 
-from services.routing.domain.codes import AssignmentKind, DeadlineStatus
-from services.routing.domain.directory import Person, start_of_local_day
-from services.routing.domain.oncall import Layer, Override, Schedule
-from services.routing.domain.rules import Ruleset, default_ruleset
+from services.routing.adapters.directory_snapshot import DirectorySnapshot
+from services.routing.domain.codes import DeadlineStatus
 
 _OPEN = [s.value for s in OPEN_STATUSES]
-# Assignments that count towards a coordinator's daily limit.
-_COUNTED_KINDS = [k.value for k in AssignmentKind]
 
 
 @contextmanager
@@ -56,7 +48,9 @@ def routing_uow() -> Iterator[SqlRoutingRepository]:
         yield SqlRoutingRepository(session)
 
 
-class SqlRoutingRepository:
+class SqlRoutingRepository(DirectorySnapshot):
+    """Leads, assignments, deadlines and alerts; the directory snapshot comes from DirectorySnapshot."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -88,13 +82,20 @@ class SqlRoutingRepository:
         if self.session.get(LeadState, lead_id) is None:
             try:
                 with self.session.begin_nested():
-                    self.session.add(LeadState(lead_id=lead_id, status=LeadStatus.received.value,
-                                               status_changed_at=lead.created_at))
+                    self.session.add(
+                        LeadState(
+                            lead_id=lead_id,
+                            status=LeadStatus.received.value,
+                            status_changed_at=lead.created_at,
+                        )
+                    )
             except IntegrityError:
                 pass  # created concurrently: the lock below waits for that transaction
         state = self.session.exec(
-            select(LeadState).where(LeadState.lead_id == lead_id).with_for_update().execution_options(
-                populate_existing=True)
+            select(LeadState)
+            .where(LeadState.lead_id == lead_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).one()
         return lead, state
 
@@ -116,40 +117,63 @@ class SqlRoutingRepository:
         if not clauses:
             return None
         row = self.session.exec(
-            select(Lead, LeadState).join(LeadState, col(LeadState.lead_id) == col(Lead.id))
-            .where(or_(*clauses), Lead.id != lead.id, col(LeadState.coordinator_id).is_not(None),
-                   col(LeadState.status).in_(_OPEN), col(Lead.created_at) >= since)
+            select(Lead, LeadState)
+            .join(LeadState, col(LeadState.lead_id) == col(Lead.id))
+            .where(
+                or_(*clauses),
+                Lead.id != lead.id,
+                col(LeadState.coordinator_id).is_not(None),
+                col(LeadState.status).in_(_OPEN),
+                col(Lead.created_at) >= since,
+            )
             .order_by(col(Lead.created_at))
         ).first()
         return (row[0], row[1]) if row else None
 
     def waiting_due(self, now: datetime, limit: int) -> list[LeadState]:
-        return list(self.session.exec(
-            select(LeadState).where(LeadState.status == LeadStatus.waiting.value, col(LeadState.route_after) <= now)
-            .order_by(col(LeadState.route_after)).limit(limit).with_for_update(skip_locked=True)
-        ).all())
+        return list(
+            self.session.exec(
+                select(LeadState)
+                .where(LeadState.status == LeadStatus.waiting.value, col(LeadState.route_after) <= now)
+                .order_by(col(LeadState.route_after))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+        )
 
-    def stuck_leads(self, statuses: list[str], touched_before: datetime, limit: int) -> list[tuple[Lead, LeadState]]:
+    def stuck_leads(
+        self, statuses: list[str], touched_before: datetime, limit: int
+    ) -> list[tuple[Lead, LeadState]]:
         """Leads in `statuses` untouched since `touched_before`, locked (others' locks skipped).
         A lead routing never touched has no state row yet: it is `received` since it was created."""
         status = func.coalesce(LeadState.status, LeadStatus.received.value)
         changed = func.coalesce(LeadState.status_changed_at, Lead.created_at)
         ids = self.session.exec(
-            select(Lead.id).outerjoin(LeadState, col(LeadState.lead_id) == col(Lead.id))
-            .where(status.in_(statuses), changed < touched_before).order_by(changed).limit(limit)
+            select(Lead.id)
+            .outerjoin(LeadState, col(LeadState.lead_id) == col(Lead.id))
+            .where(status.in_(statuses), changed < touched_before)
+            .order_by(changed)
+            .limit(limit)
         ).all()
         for lead_id in ids:
             if self.session.get(LeadState, lead_id) is None:
                 try:
                     with self.session.begin_nested():
                         lead = self.session.get(Lead, lead_id)
-                        self.session.add(LeadState(lead_id=lead_id, status=LeadStatus.received.value,
-                                                   status_changed_at=lead.created_at))
+                        self.session.add(
+                            LeadState(
+                                lead_id=lead_id,
+                                status=LeadStatus.received.value,
+                                status_changed_at=lead.created_at,
+                            )
+                        )
                 except IntegrityError:
                     pass
         rows = self.session.exec(
-            select(Lead, LeadState).join(LeadState, col(LeadState.lead_id) == col(Lead.id))
-            .where(col(Lead.id).in_(ids)).order_by(col(LeadState.status_changed_at))
+            select(Lead, LeadState)
+            .join(LeadState, col(LeadState.lead_id) == col(Lead.id))
+            .where(col(Lead.id).in_(ids))
+            .order_by(col(LeadState.status_changed_at))
             .with_for_update(of=LeadState, skip_locked=True)
         ).all()
         return [(lead, state) for lead, state in rows if state.status in statuses]
@@ -159,7 +183,11 @@ class SqlRoutingRepository:
         rows = self.session.exec(
             select(AuditEvent).where(AuditEvent.lead_id == lead_id, AuditEvent.action == "lead.decline")
         ).all()
-        return {UUID(a.detail["coordinator_id"]) for a in rows if a.detail.get("coordinator_id") not in (None, "None")}
+        return {
+            UUID(a.detail["coordinator_id"])
+            for a in rows
+            if a.detail.get("coordinator_id") not in (None, "None")
+        }
 
     # --- assignments, reviewers, escalations -------------------------------------------------
 
@@ -169,9 +197,11 @@ class SqlRoutingRepository:
         ).first()
 
     def assignments(self, lead_id: UUID) -> list[Assignment]:
-        return list(self.session.exec(
-            select(Assignment).where(Assignment.lead_id == lead_id).order_by(col(Assignment.step))
-        ).all())
+        return list(
+            self.session.exec(
+                select(Assignment).where(Assignment.lead_id == lead_id).order_by(col(Assignment.step))
+            ).all()
+        )
 
     def next_step(self, lead_id: UUID) -> int:
         top = self.session.exec(select(func.max(Assignment.step)).where(Assignment.lead_id == lead_id)).one()
@@ -184,57 +214,78 @@ class SqlRoutingRepository:
         return list(self.session.exec(select(ReviewerCopy).where(ReviewerCopy.lead_id == lead_id)).all())
 
     def escalations(self, lead_id: UUID) -> list[Escalation]:
-        return list(self.session.exec(
-            select(Escalation).where(Escalation.lead_id == lead_id).order_by(col(Escalation.created_at))
-        ).all())
+        return list(
+            self.session.exec(
+                select(Escalation).where(Escalation.lead_id == lead_id).order_by(col(Escalation.created_at))
+            ).all()
+        )
 
     def escalation_recipients(self, lead_id: UUID) -> set[UUID]:
-        return set(self.session.exec(select(Escalation.coordinator_id).where(Escalation.lead_id == lead_id)).all())
+        return set(
+            self.session.exec(select(Escalation.coordinator_id).where(Escalation.lead_id == lead_id)).all()
+        )
 
     def latest_ladder_escalation(self, lead_id: UUID) -> Escalation | None:
         return self.session.exec(
-            select(Escalation).where(Escalation.lead_id == lead_id, Escalation.kind == "escalation")
+            select(Escalation)
+            .where(Escalation.lead_id == lead_id, Escalation.kind == "escalation")
             .order_by(col(Escalation.created_at).desc(), col(Escalation.step).desc())
         ).first()
 
     # --- deadlines ---------------------------------------------------------------------------
 
     def pending_deadlines(self, lead_id: UUID) -> list[SlaDeadline]:
-        return list(self.session.exec(
-            select(SlaDeadline).where(SlaDeadline.lead_id == lead_id,
-                                      SlaDeadline.status == DeadlineStatus.pending.value)
-        ).all())
+        return list(
+            self.session.exec(
+                select(SlaDeadline).where(
+                    SlaDeadline.lead_id == lead_id, SlaDeadline.status == DeadlineStatus.pending.value
+                )
+            ).all()
+        )
 
     def deadlines(self, lead_id: UUID) -> list[SlaDeadline]:
-        return list(self.session.exec(
-            select(SlaDeadline).where(SlaDeadline.lead_id == lead_id).order_by(col(SlaDeadline.due_at))
-        ).all())
+        return list(
+            self.session.exec(
+                select(SlaDeadline).where(SlaDeadline.lead_id == lead_id).order_by(col(SlaDeadline.due_at))
+            ).all()
+        )
 
     def deadline_exists(self, lead_id: UUID, kind: str, step: int) -> bool:
-        return self.session.exec(
-            select(SlaDeadline.id).where(SlaDeadline.lead_id == lead_id, SlaDeadline.kind == kind,
-                                         SlaDeadline.step == step)
-        ).first() is not None
+        return (
+            self.session.exec(
+                select(SlaDeadline.id).where(
+                    SlaDeadline.lead_id == lead_id, SlaDeadline.kind == kind, SlaDeadline.step == step
+                )
+            ).first()
+            is not None
+        )
 
     def due_deadlines(self, now: datetime, limit: int) -> list[UUID]:
-        return list(self.session.exec(
-            select(SlaDeadline.id).where(SlaDeadline.status == DeadlineStatus.pending.value,
-                                         col(SlaDeadline.due_at) <= now)
-            .order_by(col(SlaDeadline.due_at)).limit(limit)
-        ).all())
+        return list(
+            self.session.exec(
+                select(SlaDeadline.id)
+                .where(SlaDeadline.status == DeadlineStatus.pending.value, col(SlaDeadline.due_at) <= now)
+                .order_by(col(SlaDeadline.due_at))
+                .limit(limit)
+            ).all()
+        )
 
     def lead_of_deadline(self, deadline_id: UUID) -> UUID | None:
         return self.session.exec(select(SlaDeadline.lead_id).where(SlaDeadline.id == deadline_id)).first()
 
     def lock_deadline(self, deadline_id: UUID) -> SlaDeadline | None:
-        return self.session.exec(select(SlaDeadline).where(SlaDeadline.id == deadline_id).with_for_update()).first()
+        return self.session.exec(
+            select(SlaDeadline).where(SlaDeadline.id == deadline_id).with_for_update()
+        ).first()
 
     # --- alerts ------------------------------------------------------------------------------
 
     def add_alert_once(self, row: RoutingAlert) -> bool:
         """False when an alert of this kind and key exists (or was raised concurrently)."""
         existing = self.session.exec(
-            select(RoutingAlert.id).where(RoutingAlert.kind == row.kind, RoutingAlert.dedup_key == row.dedup_key)
+            select(RoutingAlert.id).where(
+                RoutingAlert.kind == row.kind, RoutingAlert.dedup_key == row.dedup_key
+            )
         ).first()
         if existing is not None:
             return False
@@ -246,91 +297,12 @@ class SqlRoutingRepository:
         return True
 
     def open_alerts(self, kind: str, key_prefix: str) -> list[RoutingAlert]:
-        return list(self.session.exec(
-            select(RoutingAlert).where(RoutingAlert.kind == kind, col(RoutingAlert.resolved_at).is_(None),
-                                       col(RoutingAlert.dedup_key).startswith(key_prefix))
-        ).all())
-
-    # --- the directory, the schedule, the rules ----------------------------------------------
-
-    def coordinator(self, coordinator_id: UUID | None) -> Coordinator | None:
-        return self.session.get(Coordinator, coordinator_id) if coordinator_id else None
-
-    def lock_coordinators(self) -> None:
-        """Serialise routing decisions: every decision locks the directory rows in the same order."""
-        self.session.exec(select(Coordinator.id).order_by(col(Coordinator.id)).with_for_update()).all()
-
-    def directory(self, now: datetime) -> list[Person]:
-        """Everyone, with live counters: open leads and new assignments today (their local day)."""
-        rows = self.session.exec(select(Coordinator).order_by(col(Coordinator.id))).all()
-        open_counts = dict(self.session.exec(
-            select(LeadState.coordinator_id, func.count())
-            .where(col(LeadState.status).in_(_OPEN), col(LeadState.coordinator_id).is_not(None))
-            .group_by(LeadState.coordinator_id)
-        ).all())
-        recent = self.session.exec(
-            select(Assignment.coordinator_id, Assignment.created_at)
-            .where(col(Assignment.created_at) >= now - timedelta(hours=48))
-            .where(col(Assignment.kind).in_(_COUNTED_KINDS))
-        ).all()
-        people = []
-        for c in rows:
-            person = to_person(c, open_counts.get(c.id, 0))
-            day_start = start_of_local_day(person, now)
-            new_today = sum(1 for cid, at in recent if cid == c.id and at >= day_start)
-            people.append(person.with_counts(new_today=new_today))
-        return people
-
-    def schedule(self) -> Schedule:
-        layers = tuple(
-            Layer(name=row.name, rotation_start=row.rotation_start, shift_hours=row.shift_hours,
-                  members=tuple(UUID(m) for m in row.members), position=row.position, timezone=row.timezone,
-                  restrict_days=tuple(row.restrict_days), restrict_start=row.restrict_start,
-                  restrict_end=row.restrict_end)
-            for row in self.session.exec(select(OncallLayer)).all()
+        return list(
+            self.session.exec(
+                select(RoutingAlert).where(
+                    RoutingAlert.kind == kind,
+                    col(RoutingAlert.resolved_at).is_(None),
+                    col(RoutingAlert.dedup_key).startswith(key_prefix),
+                )
+            ).all()
         )
-        overrides = tuple(Override(o.coordinator_id, o.starts_at, o.ends_at)
-                          for o in self.session.exec(select(OncallOverride)).all())
-        return Schedule(layers, overrides)
-
-    def ruleset(self) -> Ruleset:
-        return current_ruleset(self.session)
-
-
-def current_ruleset(session: Session) -> Ruleset:
-    row = session.exec(select(RoutingRuleset).order_by(col(RoutingRuleset.version).desc())).first()
-    if row is None:
-        return default_ruleset().model_copy(update={"version": 0})
-    return Ruleset.model_validate(row.document)
-
-
-def _dates(values: list) -> tuple[date, ...]:
-    out = []
-    for v in values or []:
-        try:
-            out.append(date.fromisoformat(str(v)))
-        except ValueError:
-            continue
-    return tuple(out)
-
-
-def _windows(values: list) -> tuple[tuple[datetime, datetime], ...]:
-    out = []
-    for w in values or []:
-        try:
-            out.append((datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return tuple(out)
-
-
-def to_person(c: Coordinator, open_leads: int = 0, new_today: int = 0) -> Person:
-    return Person(
-        id=c.id, name=c.name, email=c.email, role=c.role, specialties=tuple(c.specialties),
-        programs=tuple(c.programs), languages=tuple(c.languages), regions=tuple(c.regions),
-        timezone=c.timezone, working_hours=dict(c.working_hours or {}), holidays=_dates(c.holidays),
-        out_of_office=_windows(c.out_of_office), max_open_leads=c.max_open_leads,
-        max_new_per_day=c.max_new_per_day, weight=c.weight, active=c.active, paused=c.paused,
-        on_call_flag=c.on_call, supervisor_id=c.supervisor_id, backup_id=c.backup_id,
-        open_leads=open_leads, new_today=new_today, last_assigned_at=c.last_assigned_at,
-    )

@@ -25,7 +25,13 @@ from services.routing.adapters.directory_store import SqlDirectoryStore
 from services.routing.adapters.repository import SqlRoutingRepository
 from services.routing.app import directory
 from services.routing.app.coverage import on_call_now
-from services.routing.domain.documents import CoordinatorDoc, DirectoryDoc, DocumentInvalid, load_yaml, validate
+from services.routing.domain.documents import (
+    CoordinatorDoc,
+    DirectoryDoc,
+    DocumentInvalid,
+    load_yaml,
+    validate,
+)
 from services.routing.domain.rules import Ruleset
 
 router = APIRouter(tags=["routing admin"])
@@ -61,8 +67,9 @@ def document_body(model):
 
 
 def _yaml_response(document: dict) -> Response:
-    return Response(yaml.safe_dump(document, sort_keys=False, default_flow_style=None),
-                    media_type="application/yaml")
+    return Response(
+        yaml.safe_dump(document, sort_keys=False, default_flow_style=None), media_type="application/yaml"
+    )
 
 
 def _wants_yaml(request: Request) -> bool:
@@ -119,8 +126,11 @@ def list_coordinators(_caller: Manager, session: DbSession):
 
 
 @router.post("/v1/coordinators", status_code=201)
-def create_coordinator(caller: Admin, entry: Annotated[CoordinatorDoc, Depends(document_body(CoordinatorDoc))],
-                       session: DbSession):
+def create_coordinator(
+    caller: Admin,
+    entry: Annotated[CoordinatorDoc, Depends(document_body(CoordinatorDoc))],
+    session: DbSession,
+):
     return _out(directory.create_coordinator(SqlDirectoryStore(session), caller, entry))
 
 
@@ -130,8 +140,12 @@ def get_coordinator(coordinator_id: UUID, _caller: Manager, session: DbSession):
 
 
 @router.patch("/v1/coordinators/{coordinator_id}")
-def patch_coordinator(coordinator_id: UUID, caller: Manager,
-                      patch: Annotated[CoordinatorPatch, Depends(json_model(CoordinatorPatch))], session: DbSession):
+def patch_coordinator(
+    coordinator_id: UUID,
+    caller: Manager,
+    patch: Annotated[CoordinatorPatch, Depends(json_model(CoordinatorPatch))],
+    session: DbSession,
+):
     changes = patch.model_dump(exclude_unset=True)
     return _out(directory.update_coordinator(SqlDirectoryStore(session), caller, coordinator_id, changes))
 
@@ -143,8 +157,12 @@ def deactivate_coordinator(coordinator_id: UUID, caller: Admin, session: DbSessi
 
 
 @router.post("/v1/coordinators/{coordinator_id}/keys", status_code=201)
-def create_coordinator_key(coordinator_id: UUID, caller: Admin,
-                           body: Annotated[KeyIn, Depends(json_model(KeyIn))], session: DbSession):
+def create_coordinator_key(
+    coordinator_id: UUID,
+    caller: Admin,
+    body: Annotated[KeyIn, Depends(json_model(KeyIn))],
+    session: DbSession,
+):
     """A coordinator or supervisor key that acts as this coordinator (shown once)."""
     plaintext = directory.create_key(SqlDirectoryStore(session), caller, coordinator_id, Role(body.role))
     return {"key": plaintext, "role": body.role, "coordinator_id": str(coordinator_id)}
@@ -157,8 +175,12 @@ def get_directory(request: Request, _caller: Manager, session: DbSession):
 
 
 @router.put("/v1/directory")
-def put_directory(caller: Admin, doc: Annotated[DirectoryDoc, Depends(document_body(DirectoryDoc))],
-                  session: DbSession, deactivate_missing: bool = False):
+def put_directory(
+    caller: Admin,
+    doc: Annotated[DirectoryDoc, Depends(document_body(DirectoryDoc))],
+    session: DbSession,
+    deactivate_missing: bool = False,
+):
     return directory.import_directory(SqlDirectoryStore(session), caller, doc, deactivate_missing)
 
 
@@ -169,9 +191,14 @@ def get_rules(request: Request, _caller: Manager, session: DbSession):
 
 
 @router.put("/v1/routing/rules")
-def put_rules(caller: Admin, ruleset: Annotated[Ruleset, Depends(document_body(Ruleset))], session: DbSession):
+def put_rules(
+    caller: Admin, ruleset: Annotated[Ruleset, Depends(document_body(Ruleset))], session: DbSession
+):
     stored = directory.import_rules(SqlDirectoryStore(session), caller, ruleset)
-    return {"version": stored.version, "rules": [{"name": r.name, "version": r.version} for r in stored.rules]}
+    return {
+        "version": stored.version,
+        "rules": [{"name": r.name, "version": r.version} for r in stored.rules],
+    }
 
 
 @router.get("/v1/oncall")
@@ -179,7 +206,9 @@ def get_on_call(_caller: Manager, session: DbSession, days: int = 14) -> Any:
     """Who is on call now, and any gap in the next `days` days."""
     current, gaps = on_call_now(SqlRoutingRepository(session), utcnow(), max(1, min(days, 90)))
     return {
-        "now": [{"coordinator_id": str(o.person.id), "name": o.person.name, "source": o.source} for o in current],
+        "now": [
+            {"coordinator_id": str(o.person.id), "name": o.person.name, "source": o.source} for o in current
+        ],
         "gaps": [{"start": g.start.isoformat(), "end": g.end.isoformat()} for g in gaps],
         "covered": not gaps,
     }

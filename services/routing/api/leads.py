@@ -64,29 +64,49 @@ def acknowledge(lead_id: UUID, caller: Staff, session: DbSession):
 
 
 @router.post("/v1/leads/{lead_id}/claim")
-def claim(lead_id: UUID, body: Annotated[ClaimIn, Depends(json_model(ClaimIn, empty_is_object=True))],
-          caller: Staff, session: DbSession):
+def claim(
+    lead_id: UUID,
+    body: Annotated[ClaimIn, Depends(json_model(ClaimIn, empty_is_object=True))],
+    caller: Staff,
+    session: DbSession,
+):
     return actions.claim_lead(SqlRoutingRepository(session), caller, lead_id, body.coordinator_id, utcnow())
 
 
 @router.post("/v1/leads/{lead_id}/decline")
-def decline(lead_id: UUID, body: Annotated[DeclineIn, Depends(json_model(DeclineIn, empty_is_object=True))],
-            caller: Staff, session: DbSession):
-    return actions.decline_lead(SqlRoutingRepository(session), caller, lead_id, body.reason, _alternative(body),
-                                utcnow())
+def decline(
+    lead_id: UUID,
+    body: Annotated[DeclineIn, Depends(json_model(DeclineIn, empty_is_object=True))],
+    caller: Staff,
+    session: DbSession,
+):
+    return actions.decline_lead(
+        SqlRoutingRepository(session), caller, lead_id, body.reason, _alternative(body), utcnow()
+    )
 
 
 @router.post("/v1/leads/{lead_id}/reassign")
-def reassign(lead_id: UUID, body: Annotated[ReassignIn, Depends(json_model(ReassignIn, empty_is_object=True))],
-             caller: Manager, session: DbSession):
-    return actions.reassign_lead(SqlRoutingRepository(session), caller, lead_id, body.coordinator_id, utcnow())
+def reassign(
+    lead_id: UUID,
+    body: Annotated[ReassignIn, Depends(json_model(ReassignIn, empty_is_object=True))],
+    caller: Manager,
+    session: DbSession,
+):
+    return actions.reassign_lead(
+        SqlRoutingRepository(session), caller, lead_id, body.coordinator_id, utcnow()
+    )
 
 
 @router.post("/v1/leads/{lead_id}/status")
-def set_status(lead_id: UUID, body: Annotated[StatusIn, Depends(json_model(StatusIn, empty_is_object=True))],
-               caller: Staff, session: DbSession):
-    return actions.set_lead_status(SqlRoutingRepository(session), caller, lead_id, body.status, body.reason,
-                                   _alternative(body), utcnow())
+def set_status(
+    lead_id: UUID,
+    body: Annotated[StatusIn, Depends(json_model(StatusIn, empty_is_object=True))],
+    caller: Staff,
+    session: DbSession,
+):
+    return actions.set_lead_status(
+        SqlRoutingRepository(session), caller, lead_id, body.status, body.reason, _alternative(body), utcnow()
+    )
 
 
 @router.get("/v1/leads/{lead_id}/routing")

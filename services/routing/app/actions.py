@@ -23,11 +23,11 @@ from services.routing.domain.codes import AssignmentKind
 from services.routing.domain.lifecycle import (
     CLAIMABLE,
     REASSIGNABLE,
+    TRANSITIONS,
     UNACKNOWLEDGED,
     ActionRefused,
     Alternative,
     CannotServeReason,
-    TRANSITIONS,
     CloseReason,
     check_transition,
     is_cannot_serve,
@@ -48,11 +48,13 @@ def acknowledge_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, now
     def act(repo, lead, state):
         may_act(repo, caller, lead, state)
         return acknowledge(repo, lead, state, _acting_as(caller), caller.actor, now)
+
     return _act(repo, lead_id, act)
 
 
-def claim_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, on_behalf_of: UUID | None,
-               now: datetime) -> dict:
+def claim_lead(
+    repo: RoutingRepository, caller: Caller, lead_id: UUID, on_behalf_of: UUID | None, now: datetime
+) -> dict:
     def act(repo, lead, state):
         who = on_behalf_of if caller.role in MANAGERS and on_behalf_of else caller.coordinator_id
         if who is None:
@@ -60,28 +62,48 @@ def claim_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, on_behalf
         if caller.role == Role.coordinator and state.status != LeadStatus.waiting:
             may_act(repo, caller, lead, state)  # anyone may take a waiting lead
         return claim(repo, lead, state, who, caller.actor, now)
+
     return _act(repo, lead_id, act)
 
 
-def decline_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, reason: str,
-                 alternative: dict | None, now: datetime) -> dict:
+def decline_lead(
+    repo: RoutingRepository,
+    caller: Caller,
+    lead_id: UUID,
+    reason: str,
+    alternative: dict | None,
+    now: datetime,
+) -> dict:
     def act(repo, lead, state):
         may_act(repo, caller, lead, state)
         return decline(repo, lead, state, _acting_as(caller), reason, alternative, caller.actor, now)
+
     return _act(repo, lead_id, act)
 
 
-def reassign_lead(repo: RoutingRepository, caller: Caller, lead_id: UUID, coordinator_id: UUID,
-                  now: datetime) -> dict:
-    return _act(repo, lead_id, lambda repo, lead, state: reassign(repo, lead, state, coordinator_id,
-                                                                  caller.actor, now))
+def reassign_lead(
+    repo: RoutingRepository, caller: Caller, lead_id: UUID, coordinator_id: UUID, now: datetime
+) -> dict:
+    return _act(
+        repo,
+        lead_id,
+        lambda repo, lead, state: reassign(repo, lead, state, coordinator_id, caller.actor, now),
+    )
 
 
-def set_lead_status(repo: RoutingRepository, caller: Caller, lead_id: UUID, status: str, reason: str | None,
-                    alternative: dict | None, now: datetime) -> dict:
+def set_lead_status(
+    repo: RoutingRepository,
+    caller: Caller,
+    lead_id: UUID,
+    status: str,
+    reason: str | None,
+    alternative: dict | None,
+    now: datetime,
+) -> dict:
     def act(repo, lead, state):
         may_act(repo, caller, lead, state)
         return set_status(repo, lead, state, status, reason, alternative, caller.actor, now)
+
     return _act(repo, lead_id, act)
 
 
@@ -91,8 +113,11 @@ def _act(repo: RoutingRepository, lead_id: UUID, action: Action) -> dict:
         raise DomainError("not_found", 404, "No such lead")
     lead, state = held
     status = action(repo, lead, state)
-    return {"lead_id": str(lead.id), "status": status,
-            "coordinator_id": str(state.coordinator_id) if state.coordinator_id else None}
+    return {
+        "lead_id": str(lead.id),
+        "status": status,
+        "coordinator_id": str(state.coordinator_id) if state.coordinator_id else None,
+    }
 
 
 def _acting_as(caller: Caller) -> UUID | None:
@@ -118,8 +143,14 @@ def _tell_referrer(repo: RoutingRepository, lead: Lead, status: str, reason: str
         repo.emit(ReferralStatusChangedV1(lead_id=lead.id, status=status, reason=reason))
 
 
-def acknowledge(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID | None, actor: str,
-                now: datetime) -> str:
+def acknowledge(
+    repo: RoutingRepository,
+    lead: Lead,
+    state: LeadState,
+    coordinator_id: UUID | None,
+    actor: str,
+    now: datetime,
+) -> str:
     """Stops the SLA clock. By someone other than the assignee (a backup from an escalation email),
     it is a claim: the lead moves to them."""
     if state.status not in UNACKNOWLEDGED:
@@ -149,28 +180,51 @@ def _active_coordinator(repo: RoutingRepository, coordinator_id: UUID):
     return coordinator
 
 
-def claim(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID, actor: str,
-          now: datetime) -> str:
+def claim(
+    repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID, actor: str, now: datetime
+) -> str:
     if state.status not in CLAIMABLE:
         raise ActionRefused("not_claimable", f"A {state.status} lead cannot be claimed")
     coordinator = _active_coordinator(repo, coordinator_id)
     text = f"claimed by {coordinator.name}"
-    assign(repo, lead, state, coordinator_id, now, kind=AssignmentKind.claim, reason=text, rule=("claim", None),
-           explanation={"via": "claim", "chosen": {"id": str(coordinator_id), "name": coordinator.name},
-                        "text": text}, acknowledged=True)
+    assign(
+        repo,
+        lead,
+        state,
+        coordinator_id,
+        now,
+        kind=AssignmentKind.claim,
+        reason=text,
+        rule=("claim", None),
+        explanation={
+            "via": "claim",
+            "chosen": {"id": str(coordinator_id), "name": coordinator.name},
+            "text": text,
+        },
+        acknowledged=True,
+    )
     repo.audit(actor, "lead.acknowledge", lead.id, {"claim": True})
     _tell_referrer(repo, lead, "accepted")
     return state.status
 
 
-def decline(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID | None, reason: str,
-            alternative: dict | None, actor: str, now: datetime) -> str:
+def decline(
+    repo: RoutingRepository,
+    lead: Lead,
+    state: LeadState,
+    coordinator_id: UUID | None,
+    reason: str,
+    alternative: dict | None,
+    actor: str,
+    now: datetime,
+) -> str:
     """A reroute reason sends the lead to someone else; a cannot-serve reason closes it as not
     eligible, with the alternative the person was offered."""
     if is_cannot_serve(reason):
         if not alternative or alternative.get("kind") not in {a.value for a in Alternative}:
-            raise ActionRefused("alternative_required",
-                                "A lead the clinic cannot serve must be offered an alternative", 422)
+            raise ActionRefused(
+                "alternative_required", "A lead the clinic cannot serve must be offered an alternative", 422
+            )
         if is_terminal(state.status):
             raise ActionRefused("closed", f"A {state.status} lead cannot be declined")
         state.status = LeadStatus.not_eligible
@@ -179,7 +233,9 @@ def decline(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_i
         state.status_changed_at = now
         repo.add(state)
         cancel_deadlines(repo, lead.id, now)
-        repo.audit(actor, "lead.not_eligible", lead.id, {"reason": reason, "alternative": alternative.get("kind")})
+        repo.audit(
+            actor, "lead.not_eligible", lead.id, {"reason": reason, "alternative": alternative.get("kind")}
+        )
         _tell_referrer(repo, lead, "rejected", reason)
         return state.status
     if not is_reroute(reason):
@@ -193,22 +249,44 @@ def decline(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_i
     return state.status
 
 
-def reassign(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID, actor: str,
-             now: datetime) -> str:
+def reassign(
+    repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID, actor: str, now: datetime
+) -> str:
     if state.status not in REASSIGNABLE:
         raise ActionRefused("not_reassignable", f"A {state.status} lead cannot be reassigned")
     coordinator = _active_coordinator(repo, coordinator_id)
     text = f"reassigned to {coordinator.name}"
-    assign(repo, lead, state, coordinator_id, now, kind=AssignmentKind.reassign, reason=text,
-           rule=("reassign", None), reassigned=True,
-           explanation={"via": "reassign", "chosen": {"id": str(coordinator_id), "name": coordinator.name},
-                        "by": actor, "text": text})
+    assign(
+        repo,
+        lead,
+        state,
+        coordinator_id,
+        now,
+        kind=AssignmentKind.reassign,
+        reason=text,
+        rule=("reassign", None),
+        reassigned=True,
+        explanation={
+            "via": "reassign",
+            "chosen": {"id": str(coordinator_id), "name": coordinator.name},
+            "by": actor,
+            "text": text,
+        },
+    )
     repo.audit(actor, "lead.reassign_request", lead.id, {"coordinator_id": str(coordinator_id)})
     return state.status
 
 
-def set_status(repo: RoutingRepository, lead: Lead, state: LeadState, status: str, reason: str | None,
-               alternative: dict | None, actor: str, now: datetime) -> str:
+def set_status(
+    repo: RoutingRepository,
+    lead: Lead,
+    state: LeadState,
+    status: str,
+    reason: str | None,
+    alternative: dict | None,
+    actor: str,
+    now: datetime,
+) -> str:
     if state.status == status and status in TRANSITIONS:
         return status
     check_transition(state.status, status)

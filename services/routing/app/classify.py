@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from services.triage import TriageResult, classify
-
 from shared.events import LeadClassifiedV1
 from shared.logging import get_logger
 from shared.retry import RetryLater, backoff
@@ -23,6 +21,7 @@ from shared.tasks import CLASSIFY_LEAD
 
 from services.routing.app.ports import RoutingRepository
 from services.routing.domain.triage_input import build_triage_input
+from services.triage import TriageResult, classify
 
 log = get_logger(__name__)
 ACTOR = f"task:{CLASSIFY_LEAD}"
@@ -53,8 +52,14 @@ def start(repo: RoutingRepository, lead_id: UUID) -> Job | None:
     contact = repo.contact(lead.id)
     details = dict(contact.details) if contact else {}
     details.setdefault("message_date", lead.created_at.date().isoformat())
-    return Job(lead_id=lead.id, attempt=state.classify_attempts, text=contact.message if contact else "",
-               channel=lead.channel, details=details, risk_flag=lead.risk_flag)
+    return Job(
+        lead_id=lead.id,
+        attempt=state.classify_attempts,
+        text=contact.message if contact else "",
+        channel=lead.channel,
+        details=details,
+        risk_flag=lead.risk_flag,
+    )
 
 
 def run(job: Job, max_attempts: int) -> TriageResult | None:
@@ -67,33 +72,48 @@ def run(job: Job, max_attempts: int) -> TriageResult | None:
     except Exception as exc:
         log.warning("classify_failed", attempt=job.attempt, error=type(exc).__name__)
         if job.attempt < max_attempts:
-            raise RetryLater(backoff(job.attempt - 1, cap=MAX_CLASSIFY_DELAY), unlimited=True,
-                             reason="classify_failed") from None
+            raise RetryLater(
+                backoff(job.attempt - 1, cap=MAX_CLASSIFY_DELAY), unlimited=True, reason="classify_failed"
+            ) from None
         return None
 
 
-def finish(repo: RoutingRepository, job: Job, result: TriageResult | None, now: datetime,
-           correlation_id: str | None) -> Classification | None:
+def finish(
+    repo: RoutingRepository, job: Job, result: TriageResult | None, now: datetime, correlation_id: str | None
+) -> Classification | None:
     held = repo.lock(job.lead_id)
     if held is None or held[1].status != LeadStatus.received:
         return None  # a duplicate finished first
     lead, state = held
     if result is not None:
         classification = Classification(
-            lead_id=lead.id, conditions=result.conditions, primary_condition=result.primary_condition,
-            urgency=result.urgency, veteran=result.veteran, flags=result.flags,
-            evidence=result.evidence, classifier_version=result.version,
+            lead_id=lead.id,
+            conditions=result.conditions,
+            primary_condition=result.primary_condition,
+            urgency=result.urgency,
+            veteran=result.veteran,
+            flags=result.flags,
+            evidence=result.evidence,
+            classifier_version=result.version,
         )
         state.status = LeadStatus.classified
     else:
         # Never dropped: a person triages it, and until then it is treated as urgent (or a
         # crisis, when the intake screen saw risk words).
         classification = Classification(
-            lead_id=lead.id, conditions=[], primary_condition=None,
+            lead_id=lead.id,
+            conditions=[],
+            primary_condition=None,
             urgency=Urgency.crisis if job.risk_flag else Urgency.urgent,
-            evidence=[{"label": "urgency", "source": "manual_triage",
-                       "note": f"no classification after {job.attempt} attempts; a person must triage"}],
-            classifier_version="manual-triage", manual_triage=True,
+            evidence=[
+                {
+                    "label": "urgency",
+                    "source": "manual_triage",
+                    "note": f"no classification after {job.attempt} attempts; a person must triage",
+                }
+            ],
+            classifier_version="manual-triage",
+            manual_triage=True,
         )
         state.status = LeadStatus.manual_triage
         log.error("lead_needs_manual_triage", attempts=job.attempt)
@@ -101,11 +121,20 @@ def finish(repo: RoutingRepository, job: Job, result: TriageResult | None, now: 
     state.status_changed_at = now
     repo.add(classification)
     repo.add(state)
-    repo.audit(ACTOR, "lead.classify", lead.id, {"urgency": classification.urgency,
-                                                 "version": classification.classifier_version})
-    repo.emit(LeadClassifiedV1(
-        lead_id=lead.id, urgency=classification.urgency, classifier_version=classification.classifier_version,
-        manual_triage=classification.manual_triage, correlation_id=correlation_id,
-    ))
+    repo.audit(
+        ACTOR,
+        "lead.classify",
+        lead.id,
+        {"urgency": classification.urgency, "version": classification.classifier_version},
+    )
+    repo.emit(
+        LeadClassifiedV1(
+            lead_id=lead.id,
+            urgency=classification.urgency,
+            classifier_version=classification.classifier_version,
+            manual_triage=classification.manual_triage,
+            correlation_id=correlation_id,
+        )
+    )
     log.info("lead_classified", urgency=classification.urgency, manual_triage=classification.manual_triage)
     return classification

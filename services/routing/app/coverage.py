@@ -17,16 +17,32 @@ log = get_logger(__name__)
 GAP_KEY = "gap:"
 
 
-def raise_alert(repo: RoutingRepository, kind: AlertKind, dedup_key: str, severity: Severity, *,
-                coordinator_id: UUID | None = None, lead_id: UUID | None = None,
-                detail: dict | None = None) -> RoutingAlert | None:
+def raise_alert(
+    repo: RoutingRepository,
+    kind: AlertKind,
+    dedup_key: str,
+    severity: Severity,
+    *,
+    coordinator_id: UUID | None = None,
+    lead_id: UUID | None = None,
+    detail: dict | None = None,
+) -> RoutingAlert | None:
     """Once per (kind, key) until resolved: the row, and `alert.raised` for notify to email."""
-    row = RoutingAlert(kind=kind, dedup_key=dedup_key[:200], severity=severity, coordinator_id=coordinator_id,
-                       lead_id=lead_id, detail=detail or {})
+    row = RoutingAlert(
+        kind=kind,
+        dedup_key=dedup_key[:200],
+        severity=severity,
+        coordinator_id=coordinator_id,
+        lead_id=lead_id,
+        detail=detail or {},
+    )
     if not repo.add_alert_once(row):
         return None
-    repo.emit(AlertRaisedV1(alert_id=row.id, kind=kind, severity=severity, lead_id=lead_id,
-                            coordinator_id=coordinator_id))
+    repo.emit(
+        AlertRaisedV1(
+            alert_id=row.id, kind=kind, severity=severity, lead_id=lead_id, coordinator_id=coordinator_id
+        )
+    )
     log.warning("alert_raised", kind=kind, alert_id=str(row.id), severity=severity)
     return row
 
@@ -37,7 +53,9 @@ def on_call_now(repo: RoutingRepository, now: datetime, days: int) -> tuple[list
     return on_call_at(schedule, people, now), coverage_gaps(schedule, people, now, timedelta(days=days))
 
 
-def check_coverage(repo: RoutingRepository, now: datetime, horizon: timedelta = timedelta(days=14)) -> list[Gap]:
+def check_coverage(
+    repo: RoutingRepository, now: datetime, horizon: timedelta = timedelta(days=14)
+) -> list[Gap]:
     """A critical alert per gap in the next two weeks; alerts for gaps since filled are resolved."""
     by_id = {p.id: p for p in repo.directory(now)}
     gaps = coverage_gaps(repo.schedule(), by_id, now, horizon)
@@ -49,8 +67,13 @@ def check_coverage(repo: RoutingRepository, now: datetime, horizon: timedelta = 
             alert.resolved_at = now
             repo.add(alert)
     for gap in gaps:
-        raise_alert(repo, AlertKind.coverage_gap, _gap_key(gap), Severity.critical,
-                    detail={"start": gap.start.isoformat(), "end": gap.end.isoformat()})
+        raise_alert(
+            repo,
+            AlertKind.coverage_gap,
+            _gap_key(gap),
+            Severity.critical,
+            detail={"start": gap.start.isoformat(), "end": gap.end.isoformat()},
+        )
     if gaps:
         log.error("oncall_coverage_gap", gaps=len(gaps), first_gap_start=gaps[0].start.isoformat())
     return gaps

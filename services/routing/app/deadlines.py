@@ -72,51 +72,105 @@ def fire_deadline(repo: RoutingRepository, deadline_id: UUID, now: datetime) -> 
     return "escalated"
 
 
-def _repeat_crisis_page(repo: RoutingRepository, lead: Lead, state: LeadState, deadline_step: int,
-                        now: datetime) -> None:
+def _repeat_crisis_page(
+    repo: RoutingRepository, lead: Lead, state: LeadState, deadline_step: int, now: datetime
+) -> None:
     number = deadline_step % 1000
     nxt = now + timedelta(minutes=repo.ruleset().escalation.crisis_repeat_minutes)
     step = (deadline_step // 1000) * 100 + number
-    repo.add(Escalation(lead_id=lead.id, kind="crisis_repeat", step=step, role="assignee",
-                        coordinator_id=state.coordinator_id, cause=EscalationCause.timeout, created_at=now))
-    repo.emit(LeadEscalatedV1(lead_id=lead.id, step=step, recipient_coordinator_id=state.coordinator_id,
-                              role="assignee", kind="crisis_repeat", urgency="crisis", acknowledge_by=nxt))
+    repo.add(
+        Escalation(
+            lead_id=lead.id,
+            kind="crisis_repeat",
+            step=step,
+            role="assignee",
+            coordinator_id=state.coordinator_id,
+            cause=EscalationCause.timeout,
+            created_at=now,
+        )
+    )
+    repo.emit(
+        LeadEscalatedV1(
+            lead_id=lead.id,
+            step=step,
+            recipient_coordinator_id=state.coordinator_id,
+            role="assignee",
+            kind="crisis_repeat",
+            urgency="crisis",
+            acknowledge_by=nxt,
+        )
+    )
     add_deadline(repo, lead.id, DeadlineKind.crisis_repeat, deadline_step + 1, state.coordinator_id, nxt)
     log.warning("crisis_page_repeated", lead_id=str(lead.id), page=number)
 
 
-def advance_ladder(repo: RoutingRepository, lead: Lead, state: LeadState, now: datetime,
-                   cause: EscalationCause) -> Escalation | None:
+def advance_ladder(
+    repo: RoutingRepository, lead: Lead, state: LeadState, now: datetime, cause: EscalationCause
+) -> Escalation | None:
     """Tell the next person on the ladder (backup → supervisor → on-call), with their own deadline;
     past the last rung, a critical alert."""
     ruleset = repo.ruleset()
     by_id = {p.id: p for p in repo.directory(now)}
     owner = by_id.get(state.coordinator_id) if state.coordinator_id else None
     on_call = [o.person for o in on_call_at(repo.schedule(), by_id, now)]
-    rung = next_rung(state.escalation_step, owner, by_id, on_call, now, ruleset.escalation,
-                     already=repo.escalation_recipients(lead.id))
+    rung = next_rung(
+        state.escalation_step,
+        owner,
+        by_id,
+        on_call,
+        now,
+        ruleset.escalation,
+        already=repo.escalation_recipients(lead.id),
+    )
     cancel_deadlines(repo, lead.id, now, kind=DeadlineKind.acknowledge)
     urgency = state.urgency or Urgency.urgent
     if rung is None:
         severity = Severity.critical if urgency in (Urgency.crisis, Urgency.urgent) else Severity.warning
-        raise_alert(repo, AlertKind.ladder_exhausted, f"lead:{lead.id}", severity, lead_id=lead.id,
-                    coordinator_id=state.coordinator_id)
+        raise_alert(
+            repo,
+            AlertKind.ladder_exhausted,
+            f"lead:{lead.id}",
+            severity,
+            lead_id=lead.id,
+            coordinator_id=state.coordinator_id,
+        )
         log.error("escalation_ladder_exhausted", lead_id=str(lead.id))
         return None
     due = now + timedelta(minutes=step_minutes(urgency, ruleset.escalation))
     latest = repo.latest_assignment(lead.id)
     base = latest.step if latest else 0
-    row = Escalation(lead_id=lead.id, kind="escalation", step=base * 100 + rung.step, role=rung.role,
-                     coordinator_id=rung.person.id, cause=cause, created_at=now)
+    row = Escalation(
+        lead_id=lead.id,
+        kind="escalation",
+        step=base * 100 + rung.step,
+        role=rung.role,
+        coordinator_id=rung.person.id,
+        cause=cause,
+        created_at=now,
+    )
     repo.add(row)
     state.escalation_step = rung.step
     repo.add(state)
-    add_deadline(repo, lead.id, DeadlineKind.acknowledge, base * 1000 + LADDER_OFFSET + rung.step,
-                 rung.person.id, due)
-    repo.audit(ACTOR, "lead.escalate", lead.id, {"step": rung.step, "role": rung.role,
-                                                 "coordinator_id": str(rung.person.id), "cause": cause})
-    repo.emit(LeadEscalatedV1(lead_id=lead.id, step=row.step, recipient_coordinator_id=rung.person.id,
-                              role=rung.role, kind="escalation", urgency=urgency, acknowledge_by=due))
+    add_deadline(
+        repo, lead.id, DeadlineKind.acknowledge, base * 1000 + LADDER_OFFSET + rung.step, rung.person.id, due
+    )
+    repo.audit(
+        ACTOR,
+        "lead.escalate",
+        lead.id,
+        {"step": rung.step, "role": rung.role, "coordinator_id": str(rung.person.id), "cause": cause},
+    )
+    repo.emit(
+        LeadEscalatedV1(
+            lead_id=lead.id,
+            step=row.step,
+            recipient_coordinator_id=rung.person.id,
+            role=rung.role,
+            kind="escalation",
+            urgency=urgency,
+            acknowledge_by=due,
+        )
+    )
     log.warning("lead_escalated", lead_id=str(lead.id), step=rung.step, role=rung.role, cause=cause)
     return row
 
@@ -129,10 +183,18 @@ def _count_timeout(repo: RoutingRepository, lead: Lead, state: LeadState) -> Non
     owner.consecutive_timeouts += 1
     if owner.consecutive_timeouts >= repo.ruleset().escalation.pause_after_timeouts and not owner.paused:
         owner.paused = True
-        raise_alert(repo, AlertKind.coordinator_paused, f"coordinator:{owner.id}:{lead.id}", Severity.warning,
-                    coordinator_id=owner.id, lead_id=lead.id,
-                    detail={"supervisor_id": str(owner.supervisor_id) if owner.supervisor_id else None,
-                            "timeouts": owner.consecutive_timeouts})
+        raise_alert(
+            repo,
+            AlertKind.coordinator_paused,
+            f"coordinator:{owner.id}:{lead.id}",
+            Severity.warning,
+            coordinator_id=owner.id,
+            lead_id=lead.id,
+            detail={
+                "supervisor_id": str(owner.supervisor_id) if owner.supervisor_id else None,
+                "timeouts": owner.consecutive_timeouts,
+            },
+        )
         log.warning("coordinator_paused", coordinator_id=str(owner.id), timeouts=owner.consecutive_timeouts)
     repo.add(owner)
 
@@ -142,10 +204,13 @@ def redispatch_waiting(repo: RoutingRepository, now: datetime, limit: int = 200)
     due = repo.waiting_due(now, limit)
     for state in due:
         classification = repo.classification(state.lead_id)
-        repo.emit(LeadClassifiedV1(
-            lead_id=state.lead_id, urgency=state.urgency or Urgency.urgent,
-            classifier_version=classification.classifier_version if classification else "unknown",
-        ))
+        repo.emit(
+            LeadClassifiedV1(
+                lead_id=state.lead_id,
+                urgency=state.urgency or Urgency.urgent,
+                classifier_version=classification.classifier_version if classification else "unknown",
+            )
+        )
         state.route_after = now + timedelta(minutes=5)  # route_lead sets the real next time
         repo.add(state)
     return len(due)

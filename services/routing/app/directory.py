@@ -29,8 +29,12 @@ def get_coordinator(store: DirectoryStore, coordinator_id: UUID) -> Coordinator:
 def create_coordinator(store: DirectoryStore, caller: Caller, entry: CoordinatorDoc) -> Coordinator:
     existing = store.known_emails()
     if entry.email.lower() in existing:
-        raise DomainError("conflict", 409, "A coordinator with this email exists",
-                          detail="Use PATCH /v1/coordinators/{id} or PUT /v1/directory.")
+        raise DomainError(
+            "conflict",
+            409,
+            "A coordinator with this email exists",
+            detail="Use PATCH /v1/coordinators/{id} or PUT /v1/directory.",
+        )
     for label in ("supervisor", "backup"):
         ref = getattr(entry, label)
         if ref and ref.lower() not in existing:
@@ -40,7 +44,9 @@ def create_coordinator(store: DirectoryStore, caller: Caller, entry: Coordinator
     return store.coordinator_by_email(entry.email)
 
 
-def update_coordinator(store: DirectoryStore, caller: Caller, coordinator_id: UUID, changes: dict) -> Coordinator:
+def update_coordinator(
+    store: DirectoryStore, caller: Caller, coordinator_id: UUID, changes: dict
+) -> Coordinator:
     if caller.role == Role.supervisor and set(changes) - SUPERVISOR_FIELDS:
         raise DomainError("forbidden", 403, "Supervisors may only unpause and set out of office")
     row = get_coordinator(store, coordinator_id)
@@ -51,7 +57,9 @@ def update_coordinator(store: DirectoryStore, caller: Caller, coordinator_id: UU
     if changes.get("paused") is False:
         row.consecutive_timeouts = 0
     store.save(row)
-    store.audit(caller.actor, "coordinator.update", {"coordinator_id": str(row.id), "fields": sorted(changes)})
+    store.audit(
+        caller.actor, "coordinator.update", {"coordinator_id": str(row.id), "fields": sorted(changes)}
+    )
     return row
 
 
@@ -64,10 +72,18 @@ def _out_of_office_windows(windows: list[dict]) -> list[dict]:
         except (KeyError, TypeError, ValueError):
             valid = False
         if not valid:
-            raise validation_error([FieldProblem(
-                f"out_of_office.{i}", "invalid", "Give start and end as ISO date-times with offsets, end after start."
-            )])
-        out.append({"start": start.isoformat(), "end": end.isoformat(), "reason": str(w.get("reason", ""))[:120]})
+            raise validation_error(
+                [
+                    FieldProblem(
+                        f"out_of_office.{i}",
+                        "invalid",
+                        "Give start and end as ISO date-times with offsets, end after start.",
+                    )
+                ]
+            )
+        out.append(
+            {"start": start.isoformat(), "end": end.isoformat(), "reason": str(w.get("reason", ""))[:120]}
+        )
     return out
 
 
@@ -88,7 +104,9 @@ def create_key(store: DirectoryStore, caller: Caller, coordinator_id: UUID, role
     return plaintext
 
 
-def import_directory(store: DirectoryStore, caller: Caller, doc: DirectoryDoc, deactivate_missing: bool) -> dict:
+def import_directory(
+    store: DirectoryStore, caller: Caller, doc: DirectoryDoc, deactivate_missing: bool
+) -> dict:
     return store.import_directory(doc, actor=caller.actor, deactivate_missing=deactivate_missing)
 
 

@@ -20,19 +20,44 @@ def routing_history(repo: RoutingRepository, caller: Caller, lead_id: UUID) -> d
     may_act(repo, caller, lead, state)
     waiting = state.status == LeadStatus.waiting
     return {
-        "lead_id": str(lead.id), "status": state.status, "urgency": state.urgency,
+        "lead_id": str(lead.id),
+        "status": state.status,
+        "urgency": state.urgency,
         "coordinator_id": str(state.coordinator_id) if state.coordinator_id else None,
         "waiting": {"until": state.route_after, "reason": state.waiting_reason} if waiting else None,
         "repeat_of": str(state.repeat_of_id) if state.repeat_of_id else None,
         "outcome": {"reason": state.outcome_reason, "alternative": state.alternative}
-        if state.outcome_reason else None,
-        "assignments": [{"step": a.step, "kind": a.kind, "coordinator_id": str(a.coordinator_id),
-                         "rule": a.rule_name, "rule_version": a.rule_version, "reason": a.reason,
-                         "explanation": a.explanation, "at": a.created_at} for a in repo.assignments(lead_id)],
-        "escalations": [{"step": e.step, "kind": e.kind, "role": e.role, "coordinator_id": str(e.coordinator_id),
-                         "cause": e.cause, "at": e.created_at} for e in repo.escalations(lead_id)],
-        "deadlines": [{"kind": d.kind, "step": d.step, "due_at": d.due_at, "status": d.status}
-                      for d in repo.deadlines(lead_id)],
-        "reviewers": [{"coordinator_id": str(r.coordinator_id), "flags": r.flags}
-                      for r in repo.reviewer_copies(lead_id)],
+        if state.outcome_reason
+        else None,
+        "assignments": [
+            {
+                "step": a.step,
+                "kind": a.kind,
+                "coordinator_id": str(a.coordinator_id),
+                "rule": a.rule_name,
+                "rule_version": a.rule_version,
+                "reason": a.reason,
+                "explanation": a.explanation,
+                "at": a.created_at,
+            }
+            for a in repo.assignments(lead_id)
+        ],
+        "escalations": [
+            {
+                "step": e.step,
+                "kind": e.kind,
+                "role": e.role,
+                "coordinator_id": str(e.coordinator_id),
+                "cause": e.cause,
+                "at": e.created_at,
+            }
+            for e in repo.escalations(lead_id)
+        ],
+        "deadlines": [
+            {"kind": d.kind, "step": d.step, "due_at": d.due_at, "status": d.status}
+            for d in repo.deadlines(lead_id)
+        ],
+        "reviewers": [
+            {"coordinator_id": str(r.coordinator_id), "flags": r.flags} for r in repo.reviewer_copies(lead_id)
+        ],
     }

@@ -63,7 +63,10 @@ def open_link(repo: RoutingRepository, reference: str, token: str) -> LinkView:
     claim, lead, state, relation = _load(repo, reference, token)
     repo.audit(_actor(claim), "lead.link_open", lead.id)
     return LinkView(
-        reference=lead.reference, urgency=state.urgency, status=state.status, created_at=lead.created_at,
+        reference=lead.reference,
+        urgency=state.urgency,
+        status=state.status,
+        created_at=lead.created_at,
         can_acknowledge=state.status in UNACKNOWLEDGED and relation in (Relation.owner, Relation.escalated),
         acknowledge_label="Acknowledge" if relation == Relation.owner else "Take this lead",
         can_decline=relation == Relation.owner and state.status in OPEN_STATUSES,
@@ -81,14 +84,23 @@ def acknowledge_by_link(repo: RoutingRepository, reference: str, token: str, now
         return state.status
 
 
-def decline_by_link(repo: RoutingRepository, reference: str, token: str, reason: str, alternative: str,
-                    now: datetime) -> str:
+def decline_by_link(
+    repo: RoutingRepository, reference: str, token: str, reason: str, alternative: str, now: datetime
+) -> str:
     """Words for the result page. Raises LinkInvalid (only the owner may decline) or ActionRefused."""
     claim, lead, state, relation = _load(repo, reference, token)
     if relation != Relation.owner:
         raise LinkInvalid("link_not_for_you")
-    decline(repo, lead, state, claim.coordinator_id, reason, {"kind": alternative} if alternative else None,
-            _actor(claim), now)
+    decline(
+        repo,
+        lead,
+        state,
+        claim.coordinator_id,
+        reason,
+        {"kind": alternative} if alternative else None,
+        _actor(claim),
+        now,
+    )
     if state.status == LeadStatus.not_eligible:
         return "not eligible — alternative recorded"
     if state.coordinator_id != claim.coordinator_id:

@@ -54,16 +54,29 @@ def facts(repo: RoutingRepository, lead: Lead, state: LeadState) -> LeadFacts:
     flags = tuple(c.flags) if c else ()
     language = "es" if "spanish_language" in flags else lead.language
     return LeadFacts(
-        urgency=state.urgency or Urgency.urgent, conditions=tuple(c.conditions) if c else (),
-        primary_condition=c.primary_condition if c else None, veteran=bool(c and c.veteran),
-        language=language, flags=flags, channel=lead.channel, organization=lead.organization,
+        urgency=state.urgency or Urgency.urgent,
+        conditions=tuple(c.conditions) if c else (),
+        primary_condition=c.primary_condition if c else None,
+        veteran=bool(c and c.veteran),
+        language=language,
+        flags=flags,
+        channel=lead.channel,
+        organization=lead.organization,
         region=lead.region,
     )
 
 
-def route(repo: RoutingRepository, lead: Lead, state: LeadState, now: datetime, *,
-          exclude: set[UUID] = frozenset(), kind: AssignmentKind = AssignmentKind.route,
-          correlation_id: str | None = None, rng: random.Random | None = None) -> Decision | None:
+def route(
+    repo: RoutingRepository,
+    lead: Lead,
+    state: LeadState,
+    now: datetime,
+    *,
+    exclude: set[UUID] = frozenset(),
+    kind: AssignmentKind = AssignmentKind.route,
+    correlation_id: str | None = None,
+    rng: random.Random | None = None,
+) -> Decision | None:
     """Assign a locked lead (or mark it waiting). Returns the decision (None for a repeat contact)."""
     lead_facts = facts(repo, lead, state)
     repo.lock_coordinators()
@@ -84,23 +97,49 @@ def route(repo: RoutingRepository, lead: Lead, state: LeadState, now: datetime, 
         _wait(repo, lead, state, decision, now)
         return decision
     if decision.via == Via.last_resort:
-        raise_alert(repo, AlertKind.coverage_gap, f"lead:{lead.id}", Severity.critical, lead_id=lead.id,
-                    detail={"reason": "crisis lead found nobody on call"})
+        raise_alert(
+            repo,
+            AlertKind.coverage_gap,
+            f"lead:{lead.id}",
+            Severity.critical,
+            lead_id=lead.id,
+            detail={"reason": "crisis lead found nobody on call"},
+        )
     assignment = assign(
-        repo, lead, state, decision.chosen.id, now,
-        kind=AssignmentKind.on_call if decision.via == Via.on_call else kind, reason=decision.text,
-        rule=(decision.rule.name, decision.rule.version), explanation=decision.as_data(),
-        reassigned=kind != AssignmentKind.route, correlation_id=correlation_id,
+        repo,
+        lead,
+        state,
+        decision.chosen.id,
+        now,
+        kind=AssignmentKind.on_call if decision.via == Via.on_call else kind,
+        reason=decision.text,
+        rule=(decision.rule.name, decision.rule.version),
+        explanation=decision.as_data(),
+        reassigned=kind != AssignmentKind.route,
+        correlation_id=correlation_id,
     )
     for reviewer in decision.reviewers:
         if repo.reviewer_copy(lead.id, reviewer.id) is None:
             repo.add(ReviewerCopy(lead_id=lead.id, coordinator_id=reviewer.id, flags=decision.review_flags))
-            repo.emit(LeadRoutedV1(
-                lead_id=lead.id, assignment_id=assignment.id, coordinator_id=reviewer.id,
-                urgency=lead_facts.urgency, step=assignment.step, correlation_id=correlation_id,
-            ))
-    log.info("lead_routed", lead_id=str(lead.id), coordinator_id=str(decision.chosen.id),
-             rule=decision.rule.name, rule_version=decision.rule.version, via=decision.via, pid=os.getpid())
+            repo.emit(
+                LeadRoutedV1(
+                    lead_id=lead.id,
+                    assignment_id=assignment.id,
+                    coordinator_id=reviewer.id,
+                    urgency=lead_facts.urgency,
+                    step=assignment.step,
+                    correlation_id=correlation_id,
+                )
+            )
+    log.info(
+        "lead_routed",
+        lead_id=str(lead.id),
+        coordinator_id=str(decision.chosen.id),
+        rule=decision.rule.name,
+        rule_version=decision.rule.version,
+        via=decision.via,
+        pid=os.getpid(),
+    )
     return decision
 
 
@@ -115,37 +154,93 @@ def _wait(repo: RoutingRepository, lead: Lead, state: LeadState, decision: Decis
     log.info("lead_waiting", lead_id=str(lead.id), rule=decision.rule.name, until=str(decision.wait_until))
 
 
-def _assign_repeat(repo: RoutingRepository, lead: Lead, state: LeadState, prior: tuple[Lead, LeadState],
-                   owner: Person, lead_facts: LeadFacts, now: datetime, correlation_id: str | None) -> None:
+def _assign_repeat(
+    repo: RoutingRepository,
+    lead: Lead,
+    state: LeadState,
+    prior: tuple[Lead, LeadState],
+    owner: Person,
+    lead_facts: LeadFacts,
+    now: datetime,
+    correlation_id: str | None,
+) -> None:
     prior_lead, prior_state = prior
     raised = raises_urgency(lead_facts.urgency, prior_state.urgency)
     if raised:
         prior_state.urgency = lead_facts.urgency
         repo.add(prior_state)
-        repo.audit(ACTOR, "lead.urgency_raised", prior_lead.id,
-                   {"urgency": lead_facts.urgency, "by_lead": str(lead.id)})
+        repo.audit(
+            ACTOR,
+            "lead.urgency_raised",
+            prior_lead.id,
+            {"urgency": lead_facts.urgency, "by_lead": str(lead.id)},
+        )
     state.repeat_of_id = prior_lead.id
-    text = (f"repeat contact of open lead {prior_lead.reference}; same coordinator → {owner.name}"
-            + (f"; urgency of {prior_lead.reference} raised to {lead_facts.urgency}" if raised else ""))
-    explanation = {"rule": "repeat-contact", "rule_version": None, "via": "repeat",
-                   "repeat_of": str(prior_lead.id), "chosen": {"id": str(owner.id), "name": owner.name},
-                   "urgency_raised": raised, "text": text}
-    assign(repo, lead, state, owner.id, now, kind=AssignmentKind.repeat, reason=text,
-           rule=("repeat-contact", None), explanation=explanation, repeat=True, correlation_id=correlation_id)
-    log.info("lead_routed_repeat", lead_id=str(lead.id), repeat_of=str(prior_lead.id), coordinator_id=str(owner.id),
-             urgency_raised=raised)
+    text = f"repeat contact of open lead {prior_lead.reference}; same coordinator → {owner.name}" + (
+        f"; urgency of {prior_lead.reference} raised to {lead_facts.urgency}" if raised else ""
+    )
+    explanation = {
+        "rule": "repeat-contact",
+        "rule_version": None,
+        "via": "repeat",
+        "repeat_of": str(prior_lead.id),
+        "chosen": {"id": str(owner.id), "name": owner.name},
+        "urgency_raised": raised,
+        "text": text,
+    }
+    assign(
+        repo,
+        lead,
+        state,
+        owner.id,
+        now,
+        kind=AssignmentKind.repeat,
+        reason=text,
+        rule=("repeat-contact", None),
+        explanation=explanation,
+        repeat=True,
+        correlation_id=correlation_id,
+    )
+    log.info(
+        "lead_routed_repeat",
+        lead_id=str(lead.id),
+        repeat_of=str(prior_lead.id),
+        coordinator_id=str(owner.id),
+        urgency_raised=raised,
+    )
 
 
-def assign(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id: UUID, now: datetime, *,
-           kind: AssignmentKind, reason: str, rule: tuple, explanation: dict, reassigned: bool = False,
-           repeat: bool = False, correlation_id: str | None = None, acknowledged: bool = False) -> Assignment:
+def assign(
+    repo: RoutingRepository,
+    lead: Lead,
+    state: LeadState,
+    coordinator_id: UUID,
+    now: datetime,
+    *,
+    kind: AssignmentKind,
+    reason: str,
+    rule: tuple,
+    explanation: dict,
+    reassigned: bool = False,
+    repeat: bool = False,
+    correlation_id: str | None = None,
+    acknowledged: bool = False,
+) -> Assignment:
     """Give the lead to a coordinator: the assignment row, the SLA clock (unless it is acknowledged
     at once, as a claim is) and `lead.routed` for their email."""
     ruleset = repo.ruleset()
     step = repo.next_step(lead.id)
-    assignment = Assignment(lead_id=lead.id, coordinator_id=coordinator_id, step=step, reason=reason[:500],
-                            kind=kind, rule_name=rule[0], rule_version=rule[1], explanation=explanation,
-                            created_at=now)
+    assignment = Assignment(
+        lead_id=lead.id,
+        coordinator_id=coordinator_id,
+        step=step,
+        reason=reason[:500],
+        kind=kind,
+        rule_name=rule[0],
+        rule_version=rule[1],
+        explanation=explanation,
+        created_at=now,
+    )
     repo.add(assignment)
     coordinator = repo.coordinator(coordinator_id)
     coordinator.last_assigned_at = now
@@ -166,27 +261,51 @@ def assign(repo: RoutingRepository, lead: Lead, state: LeadState, coordinator_id
         add_deadline(repo, lead.id, DeadlineKind.acknowledge, step * 1000, coordinator_id, due)
         if urgency == Urgency.crisis:
             repeat_at = now + timedelta(minutes=ruleset.escalation.crisis_repeat_minutes)
-            add_deadline(repo, lead.id, DeadlineKind.crisis_repeat, step * 1000 + 1, coordinator_id, repeat_at)
+            add_deadline(
+                repo, lead.id, DeadlineKind.crisis_repeat, step * 1000 + 1, coordinator_id, repeat_at
+            )
     repo.add(state)
-    repo.audit(ACTOR, f"lead.{kind}", lead.id, {"coordinator_id": str(coordinator_id), "step": step,
-                                                "rule": rule[0], "rule_version": rule[1]})
+    repo.audit(
+        ACTOR,
+        f"lead.{kind}",
+        lead.id,
+        {"coordinator_id": str(coordinator_id), "step": step, "rule": rule[0], "rule_version": rule[1]},
+    )
     repo.flush()
     if not acknowledged:
-        repo.emit(LeadRoutedV1(
-            lead_id=lead.id, assignment_id=assignment.id, coordinator_id=coordinator_id, urgency=urgency,
-            step=step, acknowledge_by=due, repeat_contact=repeat, reassigned=reassigned,
-            correlation_id=correlation_id,
-        ))
+        repo.emit(
+            LeadRoutedV1(
+                lead_id=lead.id,
+                assignment_id=assignment.id,
+                coordinator_id=coordinator_id,
+                urgency=urgency,
+                step=step,
+                acknowledge_by=due,
+                repeat_contact=repeat,
+                reassigned=reassigned,
+                correlation_id=correlation_id,
+            )
+        )
     return assignment
 
 
-def add_deadline(repo: RoutingRepository, lead_id: UUID, kind: DeadlineKind, step: int,
-                 coordinator_id: UUID | None, due: datetime) -> None:
+def add_deadline(
+    repo: RoutingRepository,
+    lead_id: UUID,
+    kind: DeadlineKind,
+    step: int,
+    coordinator_id: UUID | None,
+    due: datetime,
+) -> None:
     if not repo.deadline_exists(lead_id, kind, step):
-        repo.add(SlaDeadline(lead_id=lead_id, kind=kind, step=step, coordinator_id=coordinator_id, due_at=due))
+        repo.add(
+            SlaDeadline(lead_id=lead_id, kind=kind, step=step, coordinator_id=coordinator_id, due_at=due)
+        )
 
 
-def cancel_deadlines(repo: RoutingRepository, lead_id: UUID, now: datetime, kind: DeadlineKind | None = None) -> None:
+def cancel_deadlines(
+    repo: RoutingRepository, lead_id: UUID, now: datetime, kind: DeadlineKind | None = None
+) -> None:
     for deadline in repo.pending_deadlines(lead_id):
         if kind is None or deadline.kind == kind:
             deadline.status = DeadlineStatus.cancelled

@@ -25,7 +25,9 @@ def _is_crisis(lead: Lead, state: LeadState) -> bool:
     return state.urgency == Urgency.crisis or (state.urgency is None and lead.risk_flag)
 
 
-def sweep_stuck(repo: RoutingRepository, now: datetime, crisis_cutoff: datetime, other_cutoff: datetime) -> int:
+def sweep_stuck(
+    repo: RoutingRepository, now: datetime, crisis_cutoff: datetime, other_cutoff: datetime
+) -> int:
     """Redispatch leads untouched since their cutoff (crisis: `crisis_cutoff`, others: `other_cutoff`)."""
     redispatched = 0
     statuses = [s.value for s in PIPELINE_STATUSES]
@@ -42,8 +44,12 @@ def sweep_stuck(repo: RoutingRepository, now: datetime, crisis_cutoff: datetime,
         state.last_dispatched_at = now
         repo.add(state)
         redispatched += 1
-        log.warning("lead_redispatched", lead_id=str(lead.id), status=state.status,
-                    dispatch_count=state.dispatch_count)
+        log.warning(
+            "lead_redispatched",
+            lead_id=str(lead.id),
+            status=state.status,
+            dispatch_count=state.dispatch_count,
+        )
     return redispatched
 
 
@@ -54,7 +60,8 @@ def _redispatch_event(repo: RoutingRepository, lead: Lead, state: LeadState) -> 
     if state.status in (LeadStatus.classified, LeadStatus.manual_triage):
         classification = repo.classification(lead.id)
         return LeadClassifiedV1(
-            lead_id=lead.id, urgency=urgency,
+            lead_id=lead.id,
+            urgency=urgency,
             classifier_version=classification.classifier_version if classification else "unknown",
             manual_triage=state.status == LeadStatus.manual_triage,
         )
@@ -62,7 +69,12 @@ def _redispatch_event(repo: RoutingRepository, lead: Lead, state: LeadState) -> 
         assignment = repo.latest_assignment(lead.id)
         if assignment is None:
             return None
-        return LeadRoutedV1(lead_id=lead.id, assignment_id=assignment.id, coordinator_id=assignment.coordinator_id,
-                            urgency=urgency, step=assignment.step,
-                            acknowledge_by=acknowledge_by(urgency, assignment.created_at))
+        return LeadRoutedV1(
+            lead_id=lead.id,
+            assignment_id=assignment.id,
+            coordinator_id=assignment.coordinator_id,
+            urgency=urgency,
+            step=assignment.step,
+            acknowledge_by=acknowledge_by(urgency, assignment.created_at),
+        )
     return None

@@ -8,8 +8,8 @@ control the clock. A person with no working hours configured counts as always on
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -50,7 +50,7 @@ class Person:
     new_today: int = 0
     last_assigned_at: datetime | None = None
 
-    def with_counts(self, **counts) -> "Person":
+    def with_counts(self, **counts) -> Person:
         return replace(self, **counts)
 
     @property
@@ -59,7 +59,7 @@ class Person:
 
 
 def _parse_hhmm(value: str) -> time | None:
-    """"24:00" means the end of the day (returned as None)."""
+    """ "24:00" means the end of the day (returned as None)."""
     if value == "24:00":
         return None
     hours, minutes = value.split(":")
@@ -120,8 +120,9 @@ def next_on_shift(person: Person, now: datetime, horizon: timedelta = timedelta(
             if ooo is not None:
                 t = ooo
             elif local_date(person, t) in person.holidays:
-                t = datetime.combine(local_date(person, t) + timedelta(days=1), time(0),
-                                     tzinfo=zone(person.timezone))
+                t = datetime.combine(
+                    local_date(person, t) + timedelta(days=1), time(0), tzinfo=zone(person.timezone)
+                )
             else:
                 return t
         return None
@@ -180,7 +181,9 @@ def why_unavailable(
     return None
 
 
-def unavailable_reason(person: Person, now: datetime, urgency: str, lead_region: str | None = None) -> str | None:
+def unavailable_reason(
+    person: Person, now: datetime, urgency: str, lead_region: str | None = None
+) -> str | None:
     """Why this person cannot take a new lead now, in words (None when they can)."""
     why = why_unavailable(person, now, urgency, lead_region)
     return why[1] if why else None

@@ -90,7 +90,7 @@ class CoordinatorDoc(_Strict):
         for key, windows in self.hours.items():
             first, _, last = key.partition("-")
             i, j = DAYS.index(first), DAYS.index(last or first)
-            days = DAYS[i:j + 1] if i <= j else DAYS[i:] + DAYS[:j + 1]
+            days = DAYS[i : j + 1] if i <= j else DAYS[i:] + DAYS[: j + 1]
             for day in days:
                 for window in [windows] if isinstance(windows, str) else windows:
                     begin, end = window.split("-")
@@ -188,8 +188,10 @@ def window_bounds(window: Window, tz_name: str) -> tuple[datetime, datetime]:
         start = window.start if window.start.tzinfo else window.start.replace(tzinfo=tz)
         end = window.end if window.end.tzinfo else window.end.replace(tzinfo=tz)  # type: ignore[union-attr]
         return start, end
-    return (datetime.combine(window.start, time(0), tzinfo=tz),
-            datetime.combine(window.end + timedelta(days=1), time(0), tzinfo=tz))  # type: ignore[operator]
+    return (
+        datetime.combine(window.start, time(0), tzinfo=tz),
+        datetime.combine(window.end + timedelta(days=1), time(0), tzinfo=tz),
+    )  # type: ignore[operator]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,7 +244,9 @@ def _best_line(lines: dict[tuple, int], loc: tuple) -> int | None:
     return lines.get(loc)
 
 
-_MESSAGE_REF = re.compile(r"((?:coordinators|rules|on_call\.layers|on_call\.overrides)\[\d+\](?:\.[a-z_]+(?:\[\d+\])?)?)")
+_MESSAGE_REF = re.compile(
+    r"((?:coordinators|rules|on_call\.layers|on_call\.overrides)\[\d+\](?:\.[a-z_]+(?:\[\d+\])?)?)"
+)
 
 
 def validate(model: type[BaseModel], data: Any, lines: dict[tuple, int] | None = None, source: str = ""):
@@ -270,8 +274,16 @@ def load_yaml(text: str, source: str = "") -> tuple[Any, dict[tuple, int]]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise DocumentInvalid([Problem(field="", message=f"not valid YAML ({getattr(exc, 'problem', 'syntax')})",
-                                       line=mark.line + 1 if mark else None)], source) from None
+        raise DocumentInvalid(
+            [
+                Problem(
+                    field="",
+                    message=f"not valid YAML ({getattr(exc, 'problem', 'syntax')})",
+                    line=mark.line + 1 if mark else None,
+                )
+            ],
+            source,
+        ) from None
     return data, (_node_lines(node) if node is not None else {})
 
 
@@ -302,22 +314,44 @@ def snapshot(doc: DirectoryDoc, ids: dict[str, Any] | None = None):
     people = []
     for c in doc.coordinators:
         tz = c.timezone or doc.timezone
-        people.append(Person(
-            id=id_for(c.email), name=c.name, email=c.email.lower(), role=c.role,
-            specialties=tuple(c.specialties), programs=tuple(c.programs), languages=tuple(c.languages),
-            regions=tuple(c.regions), timezone=tz, working_hours=c.working_hours(),
-            holidays=tuple(c.holidays), out_of_office=tuple(window_bounds(w, tz) for w in c.out_of_office),
-            max_open_leads=c.capacity.open, max_new_per_day=c.capacity.per_day, weight=c.weight,
-            active=c.active, on_call_flag=c.on_call,
-            supervisor_id=id_for(c.supervisor) if c.supervisor else None,
-            backup_id=id_for(c.backup) if c.backup else None,
-        ))
+        people.append(
+            Person(
+                id=id_for(c.email),
+                name=c.name,
+                email=c.email.lower(),
+                role=c.role,
+                specialties=tuple(c.specialties),
+                programs=tuple(c.programs),
+                languages=tuple(c.languages),
+                regions=tuple(c.regions),
+                timezone=tz,
+                working_hours=c.working_hours(),
+                holidays=tuple(c.holidays),
+                out_of_office=tuple(window_bounds(w, tz) for w in c.out_of_office),
+                max_open_leads=c.capacity.open,
+                max_new_per_day=c.capacity.per_day,
+                weight=c.weight,
+                active=c.active,
+                on_call_flag=c.on_call,
+                supervisor_id=id_for(c.supervisor) if c.supervisor else None,
+                backup_id=id_for(c.backup) if c.backup else None,
+            )
+        )
     layers = []
     for position, layer in enumerate(doc.on_call.layers):
         begin, _, end = (layer.between or "").partition("-")
-        layers.append(Layer(name=layer.name, rotation_start=layer.start, shift_hours=layer.shift_hours,
-                            members=tuple(id_for(m) for m in layer.members), position=position,
-                            timezone=layer.timezone, restrict_days=tuple(layer.days),
-                            restrict_start=begin or None, restrict_end=end or None))
+        layers.append(
+            Layer(
+                name=layer.name,
+                rotation_start=layer.start,
+                shift_hours=layer.shift_hours,
+                members=tuple(id_for(m) for m in layer.members),
+                position=position,
+                timezone=layer.timezone,
+                restrict_days=tuple(layer.days),
+                restrict_start=begin or None,
+                restrict_end=end or None,
+            )
+        )
     overrides = tuple(Override(id_for(o.who), o.start, o.end) for o in doc.on_call.overrides)
     return people, Schedule(tuple(layers), overrides)

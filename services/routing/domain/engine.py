@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -84,21 +84,29 @@ class Decision:
         if self.skipped:
             parts.append("skipped " + ", ".join(f"{p.name} ({why})" for p, why in self.skipped))
         if self.reviewers:
-            parts.append("reviewer copied: " + ", ".join(p.name for p in self.reviewers)
-                         + f" ({', '.join(self.review_flags)})")
+            parts.append(
+                "reviewer copied: "
+                + ", ".join(p.name for p in self.reviewers)
+                + f" ({', '.join(self.review_flags)})"
+            )
         return "; ".join(parts)
 
     def as_data(self) -> dict:
         return {
-            "rule": self.rule.name, "rule_version": self.rule.version, "via": self.via,
-            "pool": self.pool, "strategy": self.strategy,
+            "rule": self.rule.name,
+            "rule_version": self.rule.version,
+            "via": self.via,
+            "pool": self.pool,
+            "strategy": self.strategy,
             "chosen": ({"id": str(self.chosen.id), "name": self.chosen.name} if self.chosen else None),
             "skipped": [{"id": str(p.id), "name": p.name, "reason": why} for p, why in self.skipped],
             "wait_until": self.wait_until.isoformat() if self.wait_until else None,
             "wait_reason": self.wait_reason,
             "wait": self.wait,
             "reviewers": [{"id": str(p.id), "name": p.name} for p in self.reviewers],
-            "review_flags": list(self.review_flags), "notes": list(self.notes), "text": self.text,
+            "review_flags": list(self.review_flags),
+            "notes": list(self.notes),
+            "text": self.text,
         }
 
 
@@ -118,7 +126,9 @@ def pool_members(name: str, spec: PoolSpec | None, people: list[Person], lead: L
             continue
         if spec.languages is not None and not set(spec.languages) & set(p.languages):
             continue
-        if spec.lead_condition and (lead.primary_condition is None or lead.primary_condition not in p.specialties):
+        if spec.lead_condition and (
+            lead.primary_condition is None or lead.primary_condition not in p.specialties
+        ):
             continue
         out.append(p)
     return out
@@ -141,8 +151,13 @@ def pick(strategy: str, eligible: list[Person], rng: random.Random) -> Person:
 
 
 def decide(
-    lead: LeadFacts, people: list[Person], ruleset: Ruleset, now: datetime, on_call: list[OnCall],
-    rng: random.Random | None = None, exclude: set[UUID] = frozenset(),
+    lead: LeadFacts,
+    people: list[Person],
+    ruleset: Ruleset,
+    now: datetime,
+    on_call: list[OnCall],
+    rng: random.Random | None = None,
+    exclude: set[UUID] = frozenset(),
 ) -> Decision:
     rng = rng or random.Random()
     rule = first_match(ruleset, lead)
@@ -172,8 +187,15 @@ def decide(
 
     def chosen(via: str, pool: str, strategy: str, members: list[Person], notes=()) -> Decision:
         person = pick(strategy, members, rng)
-        decision = Decision(rule, person, via, pool, strategy,
-                            [(p, why) for p, why in skipped if p.id != person.id], notes=list(notes))
+        decision = Decision(
+            rule,
+            person,
+            via,
+            pool,
+            strategy,
+            [(p, why) for p, why in skipped if p.id != person.id],
+            notes=list(notes),
+        )
         _copy_reviewer(decision, lead, people, ruleset, now, rng)
         return decision
 
@@ -184,21 +206,45 @@ def decide(
     if action.fallback:
         members = eligible_in(action.fallback)
         if members:
-            return chosen(Via.fallback, action.fallback, action.strategy,
-                          members, notes=[f"nobody eligible in {action.pool}, fallback {action.fallback}"])
+            return chosen(
+                Via.fallback,
+                action.fallback,
+                action.strategy,
+                members,
+                notes=[f"nobody eligible in {action.pool}, fallback {action.fallback}"],
+            )
     if lead.urgency in ("crisis", "urgent") and action.pool != ON_CALL_POOL:
         members = eligible_in(ON_CALL_POOL)
         if members:
-            return chosen(Via.on_call, ON_CALL_POOL, "least_loaded", members,
-                          notes=[f"nobody eligible for a {lead.urgency} lead, on-call takes it"])
+            return chosen(
+                Via.on_call,
+                ON_CALL_POOL,
+                "least_loaded",
+                members,
+                notes=[f"nobody eligible for a {lead.urgency} lead, on-call takes it"],
+            )
     if lead.urgency == "crisis":
         # Never a dead end for a crisis: anyone active, in or out of shift and capacity.
         members = [p for p in staff if p.active and p.role == "coordinator"] or [p for p in staff if p.active]
         if members:
-            return chosen(Via.last_resort, "everyone", "least_loaded", members,
-                          notes=["COVERAGE GAP: nobody on call; any active coordinator takes it"])
-        return Decision(rule, None, Via.wait, None, action.strategy, skipped, wait_until=now,
-                        wait=WaitReason.no_active_coordinator, wait_reason="no active coordinator at all")
+            return chosen(
+                Via.last_resort,
+                "everyone",
+                "least_loaded",
+                members,
+                notes=["COVERAGE GAP: nobody on call; any active coordinator takes it"],
+            )
+        return Decision(
+            rule,
+            None,
+            Via.wait,
+            None,
+            action.strategy,
+            skipped,
+            wait_until=now,
+            wait=WaitReason.no_active_coordinator,
+            wait_reason="no active coordinator at all",
+        )
     # Routine (or urgent with nobody on call): wait for the first of these pools' people on shift.
     candidates = [p for _name, ms in tried_pools for p in ms if p.active and not p.paused]
     starts = [t for t in (next_on_shift(p, now) for p in candidates) if t is not None and t > now]
@@ -206,19 +252,26 @@ def decide(
     if starts and off_shift_only:
         until = min(starts)
         wait = WaitReason.off_shift
-        reason = f"nobody on shift; next coordinator on shift at {until.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        reason = f"nobody on shift; next coordinator on shift at {until.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     elif skipped:
         until, wait = now + CAPACITY_RECHECK, WaitReason.at_capacity
         reason = "nobody eligible (capacity or limits); checking again in 15 minutes"
     else:
         until, wait = now + NOBODY_RECHECK, WaitReason.empty_pools
         reason = "no coordinator in the rule's pools"
-    return Decision(rule, None, Via.wait, None, action.strategy, skipped, wait_until=until, wait=wait,
-                    wait_reason=reason)
+    return Decision(
+        rule, None, Via.wait, None, action.strategy, skipped, wait_until=until, wait=wait, wait_reason=reason
+    )
 
 
-def _copy_reviewer(decision: Decision, lead: LeadFacts, people: list[Person], ruleset: Ruleset,
-                   now: datetime, rng: random.Random) -> None:
+def _copy_reviewer(
+    decision: Decision,
+    lead: LeadFacts,
+    people: list[Person],
+    ruleset: Ruleset,
+    now: datetime,
+    rng: random.Random,
+) -> None:
     review = ruleset.review
     if review is None:
         return
@@ -226,8 +279,11 @@ def _copy_reviewer(decision: Decision, lead: LeadFacts, people: list[Person], ru
     if not flags:
         return
     members = pool_members(review.pool, ruleset.pools.get(review.pool), people, lead)
-    available = [p for p in members if p.active and why_unavailable(p.with_counts(open_leads=0, new_today=0),
-                                                                       now, "urgent") is None]
+    available = [
+        p
+        for p in members
+        if p.active and why_unavailable(p.with_counts(open_leads=0, new_today=0), now, "urgent") is None
+    ]
     pool = available or [p for p in members if p.active]
     if pool:
         decision.reviewers = [pick("round_robin", pool, rng)]

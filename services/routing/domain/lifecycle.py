@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.errors import DomainError
 from shared.enums import OPEN_STATUSES, TERMINAL_STATUSES, LeadStatus, Urgency
+from shared.errors import DomainError
 
 # Routed but nobody has acknowledged yet: the SLA clock runs and the ladder may climb.
 UNACKNOWLEDGED = (LeadStatus.routed, LeadStatus.notified)
@@ -89,7 +89,9 @@ def is_cannot_serve(reason: str) -> bool:
 
 def check_transition(current: str, target: str) -> None:
     if target not in TRANSITIONS:
-        raise ActionRefused("unknown_status", "Status must be contacted, scheduled, not_eligible or closed", 422)
+        raise ActionRefused(
+            "unknown_status", "Status must be contacted, scheduled, not_eligible or closed", 422
+        )
     if current not in TRANSITIONS[LeadStatus(target)]:
         raise ActionRefused("bad_transition", f"A {current} lead cannot become {target}")
 

@@ -67,8 +67,11 @@ class Layer:
             while day <= end.astimezone(tz).date():
                 for hhmm in (self.restrict_start or "00:00", self.restrict_end or "24:00"):
                     parsed = _hhmm(hhmm)
-                    moment = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) if parsed is None
-                              else datetime.combine(day, parsed, tzinfo=tz))
+                    moment = (
+                        datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+                        if parsed is None
+                        else datetime.combine(day, parsed, tzinfo=tz)
+                    )
                     if start < moment < end:
                         points.append(moment)
                 day += timedelta(days=1)
@@ -130,8 +133,9 @@ def on_call_at(schedule: Schedule, people: dict[UUID, Person], t: datetime) -> l
     return [OnCall(p, "on-call flag") for p in people.values() if p.on_call_flag and _usable(p, t)]
 
 
-def coverage_gaps(schedule: Schedule, people: dict[UUID, Person], start: datetime,
-                  horizon: timedelta = timedelta(days=14)) -> list[Gap]:
+def coverage_gaps(
+    schedule: Schedule, people: dict[UUID, Person], start: datetime, horizon: timedelta = timedelta(days=14)
+) -> list[Gap]:
     end = start + horizon
     points = {start}
     for layer in schedule.layers:

@@ -75,7 +75,12 @@ class SlaSpec(_Strict):
     routine: Literal["next_business_day_end"] | int = "next_business_day_end"  # or minutes
     business_timezone: str = "America/Los_Angeles"
     business_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = [
-        "mon", "tue", "wed", "thu", "fri"]
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+    ]
     business_day_end: str = Field("17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     holidays: list[str] = []  # ISO dates
 
@@ -90,7 +95,11 @@ class SlaSpec(_Strict):
 
 class EscalationSpec(_Strict):
     ladder: list[Literal["backup", "supervisor", "on_call"]] = ["backup", "supervisor", "on_call"]
-    step_minutes: dict[Literal["crisis", "urgent", "routine"], int] = {"crisis": 5, "urgent": 30, "routine": 240}
+    step_minutes: dict[Literal["crisis", "urgent", "routine"], int] = {
+        "crisis": 5,
+        "urgent": 30,
+        "routine": 240,
+    }
     crisis_repeat_minutes: int = Field(5, ge=1)
     pause_after_timeouts: int = Field(2, ge=1)
 
@@ -104,7 +113,7 @@ class Ruleset(_Strict):
     escalation: EscalationSpec = Field(default_factory=EscalationSpec)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Ruleset":
+    def _consistent(self) -> Ruleset:
         names = [rule.name for rule in self.rules]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

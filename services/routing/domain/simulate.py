@@ -85,8 +85,13 @@ def parse_leads(lines, source: str = "leads") -> list[SimLead]:
             problems.append(Problem(field="", message="not valid JSON", line=number))
         except ValidationError as exc:
             for error in exc.errors():
-                problems.append(Problem(field=".".join(str(p) for p in error["loc"]),
-                                        message=error["msg"].removeprefix("Value error, "), line=number))
+                problems.append(
+                    Problem(
+                        field=".".join(str(p) for p in error["loc"]),
+                        message=error["msg"].removeprefix("Value error, "),
+                        line=number,
+                    )
+                )
     if problems:
         raise LeadsInvalid(problems, source)
     return sorted(leads, key=lambda lead: lead.at)
@@ -139,18 +144,33 @@ class Report:
             if not runs:
                 continue
             minutes = [(r.assigned_at - r.lead.at).total_seconds() / 60 for r in runs]
-            out[urgency] = {"median_minutes": round(statistics.median(minutes), 1),
-                            "max_minutes": round(max(minutes), 1), "waited": sum(r.waited for r in runs),
-                            "count": len(runs)}
+            out[urgency] = {
+                "median_minutes": round(statistics.median(minutes), 1),
+                "max_minutes": round(max(minutes), 1),
+                "waited": sum(r.waited for r in runs),
+                "count": len(runs),
+            }
         return out
 
     def as_data(self) -> dict:
         names = {p.id: p.name for p in self.people}
         return {
-            "window": {"start": self.start.isoformat(), "end": self.end.isoformat(), "timezone": self.timezone},
-            "load": [{"name": p.name, "assigned": self.assigned.get(p.id, 0), "peak_open": self.peak_open.get(p.id, 0),
-                      "escalations_received": self.escalations_received.get(p.id, 0)} for p in self.people],
-            "sla": self.sla(), "time_to_assignment": self.time_to_assignment(),
+            "window": {
+                "start": self.start.isoformat(),
+                "end": self.end.isoformat(),
+                "timezone": self.timezone,
+            },
+            "load": [
+                {
+                    "name": p.name,
+                    "assigned": self.assigned.get(p.id, 0),
+                    "peak_open": self.peak_open.get(p.id, 0),
+                    "escalations_received": self.escalations_received.get(p.id, 0),
+                }
+                for p in self.people
+            ],
+            "sla": self.sla(),
+            "time_to_assignment": self.time_to_assignment(),
             "crisis_paths": {r.lead.id: r.path for r in self.runs if r.lead.urgency == "crisis"},
             "paused": self.paused,
             "unassigned": [r.lead.id for r in self.runs if r.holder is None],
@@ -187,8 +207,11 @@ def run(doc: DirectoryDoc, ruleset: Ruleset, leads: list[SimLead], seed: int = 7
         out = []
         for pid, p in people.items():
             day = start_of_local_day(p, t)
-            out.append(p.with_counts(open_leads=len(open_leads[pid]),
-                                     new_today=sum(1 for a in assignments[pid] if a >= day)))
+            out.append(
+                p.with_counts(
+                    open_leads=len(open_leads[pid]), new_today=sum(1 for a in assignments[pid] if a >= day)
+                )
+            )
         return out
 
     def give(r: LeadRun, pid: UUID, t: datetime, label: str) -> None:
@@ -204,10 +227,18 @@ def run(doc: DirectoryDoc, ruleset: Ruleset, leads: list[SimLead], seed: int = 7
         r.path.append(f"{hhmm(t)} {label} → {names[pid]}")
         if r.lead.ack_after_minutes is not None:
             push(t + timedelta(minutes=r.lead.ack_after_minutes), "ack", r.lead.id, r.version)
-        push(r.deadline if r.rung == 0 else t + timedelta(minutes=step_minutes(r.lead.urgency, ruleset.escalation)),
-             "deadline", r.lead.id, r.version)
+        push(
+            r.deadline
+            if r.rung == 0
+            else t + timedelta(minutes=step_minutes(r.lead.urgency, ruleset.escalation)),
+            "deadline",
+            r.lead.id,
+            r.version,
+        )
         if r.lead.urgency == "crisis":
-            push(t + timedelta(minutes=ruleset.escalation.crisis_repeat_minutes), "page", r.lead.id, r.version)
+            push(
+                t + timedelta(minutes=ruleset.escalation.crisis_repeat_minutes), "page", r.lead.id, r.version
+            )
 
     for lead in leads:
         runs[lead.id] = LeadRun(lead)
@@ -228,23 +259,39 @@ def run(doc: DirectoryDoc, ruleset: Ruleset, leads: list[SimLead], seed: int = 7
         if kind in ("arrive", "retry"):
             lead = r.lead
             prior = last_contact.get(lead.contact or "")
-            if (kind == "arrive" and prior is not None and prior.holder is not None
-                    and lead.at - prior.lead.at <= timedelta(days=30)
-                    and prior.lead.id in open_leads[prior.holder]
-                    and people[prior.holder].active and out_of_office_until(people[prior.holder], t) is None):
+            if (
+                kind == "arrive"
+                and prior is not None
+                and prior.holder is not None
+                and lead.at - prior.lead.at <= timedelta(days=30)
+                and prior.lead.id in open_leads[prior.holder]
+                and people[prior.holder].active
+                and out_of_office_until(people[prior.holder], t) is None
+            ):
                 give(r, prior.holder, t, f"repeat contact of {prior.lead.id}, same coordinator")
                 if lead.contact:
                     last_contact[lead.contact] = r
                 continue
-            facts = LeadFacts(lead.urgency, tuple(lead.conditions), lead.primary, lead.veteran, lead.language,
-                              tuple(lead.flags), lead.channel, lead.organization, lead.region)
+            facts = LeadFacts(
+                lead.urgency,
+                tuple(lead.conditions),
+                lead.primary,
+                lead.veteran,
+                lead.language,
+                tuple(lead.flags),
+                lead.channel,
+                lead.organization,
+                lead.region,
+            )
             current = live(t)
             on_call = on_call_at(schedule, {p.id: p for p in current}, t)
             decision = decide(facts, current, ruleset, t, on_call, rng=rng)
             if decision.chosen is None:
                 r.waited = True
                 if kind == "arrive":
-                    r.path.append(f"{hhmm(t)} rule {decision.rule.name} v{decision.rule.version}: {decision.wait_reason}")
+                    r.path.append(
+                        f"{hhmm(t)} rule {decision.rule.name} v{decision.rule.version}: {decision.wait_reason}"
+                    )
                 push(max(decision.wait_until or t, t + timedelta(minutes=1)), "retry", lead_id)
                 continue
             label = f"rule {decision.rule.name} v{decision.rule.version}, {decision.pool} ({decision.via})"
@@ -263,7 +310,9 @@ def run(doc: DirectoryDoc, ruleset: Ruleset, leads: list[SimLead], seed: int = 7
             r.pages += 1
             r.path.append(f"{hhmm(t)} crisis page repeated to {names[r.holder]}")
             if r.pages >= MAX_PAGES:
-                r.path.append(f"still unacknowledged after {r.pages} repeated pages (the simulation stops paging)")
+                r.path.append(
+                    f"still unacknowledged after {r.pages} repeated pages (the simulation stops paging)"
+                )
                 continue
             push(t + timedelta(minutes=ruleset.escalation.crisis_repeat_minutes), "page", lead_id, r.version)
         elif kind == "deadline":
@@ -276,7 +325,9 @@ def run(doc: DirectoryDoc, ruleset: Ruleset, leads: list[SimLead], seed: int = 7
                     r.path.append(f"{hhmm(t)} {names[owner]} paused from routine leads (timeouts in a row)")
             current = {p.id: p for p in live(t)}
             on_call = [o.person for o in on_call_at(schedule, current, t)]
-            rung = next_rung(r.rung, current.get(owner), current, on_call, t, ruleset.escalation, already=r.told)
+            rung = next_rung(
+                r.rung, current.get(owner), current, on_call, t, ruleset.escalation, already=r.told
+            )
             if rung is None:
                 r.path.append(f"{hhmm(t)} no acknowledgement; ladder exhausted")
                 continue
@@ -288,10 +339,19 @@ def run(doc: DirectoryDoc, ruleset: Ruleset, leads: list[SimLead], seed: int = 7
             r.version += 1
             if r.lead.escalation_ack_minutes is not None:
                 push(t + timedelta(minutes=r.lead.escalation_ack_minutes), "claim", lead_id, r.version)
-            push(t + timedelta(minutes=step_minutes(r.lead.urgency, ruleset.escalation)), "deadline", lead_id,
-                 r.version)
+            push(
+                t + timedelta(minutes=step_minutes(r.lead.urgency, ruleset.escalation)),
+                "deadline",
+                lead_id,
+                r.version,
+            )
             if r.lead.urgency == "crisis":
-                push(t + timedelta(minutes=ruleset.escalation.crisis_repeat_minutes), "page", lead_id, r.version)
+                push(
+                    t + timedelta(minutes=ruleset.escalation.crisis_repeat_minutes),
+                    "page",
+                    lead_id,
+                    r.version,
+                )
         elif kind == "claim":
             if version != r.version or r.acknowledged_at or r.claimer is None:
                 continue
@@ -309,61 +369,14 @@ def run(doc: DirectoryDoc, ruleset: Ruleset, leads: list[SimLead], seed: int = 7
 
 def _finish(doc, ruleset, people_list, runs, assignments, peak, escalated_to, paused, leads, end) -> Report:
     return Report(
-        timezone=doc.timezone, start=leads[0].at if leads else end, end=leads[-1].at if leads else end,
-        ruleset_version=ruleset.version, people=people_list, runs=list(runs.values()),
-        assigned={pid: len(times) for pid, times in assignments.items()}, peak_open=peak,
-        escalations_received=escalated_to, paused=paused,
+        timezone=doc.timezone,
+        start=leads[0].at if leads else end,
+        end=leads[-1].at if leads else end,
+        ruleset_version=ruleset.version,
+        people=people_list,
+        runs=list(runs.values()),
+        assigned={pid: len(times) for pid, times in assignments.items()},
+        peak_open=peak,
+        escalations_received=escalated_to,
+        paused=paused,
     )
-
-
-def format_report(report: Report) -> str:
-    tz = zone(report.timezone)
-    lines = [f"Simulated {len(report.runs)} leads from {report.start.astimezone(tz):%Y-%m-%d %H:%M} "
-             f"to {report.end.astimezone(tz):%Y-%m-%d %H:%M} ({report.timezone})", "", "Load per coordinator",
-             f"  {'coordinator':<18}{'assigned':>9}{'peak open':>11}{'escalations':>13}"]
-    for p in report.people:
-        lines.append(f"  {p.name:<18}{report.assigned.get(p.id, 0):>9}{report.peak_open.get(p.id, 0):>11}"
-                     f"{report.escalations_received.get(p.id, 0):>13}")
-    lines += ["", "SLA met (acknowledged by the deadline)"]
-    for urgency, row in report.sla().items():
-        lines.append(f"  {urgency:<8}{row['met']:>4}/{row['total']:<4}{row['percent']:>6.1f}%")
-    lines += ["", "Time to assignment (median / max)"]
-    for urgency, row in report.time_to_assignment().items():
-        waited = f", {row['waited']} waited for a coordinator" if row["waited"] else ""
-        lines.append(f"  {urgency:<8}{row['median_minutes']:>7.1f} min / {row['max_minutes']:.1f} min{waited}")
-    lines += ["", "Crisis paths"]
-    for r in report.runs:
-        if r.lead.urgency == "crisis":
-            lines.append(f"  {r.lead.id} {r.lead.at.astimezone(tz):%H:%M}: " + "; ".join(_compress(r.path)))
-    if report.paused:
-        lines += ["", "Paused from routine leads: " + ", ".join(report.paused)]
-    unassigned = [r.lead.id for r in report.runs if r.holder is None]
-    if unassigned:
-        lines += ["", "Never assigned: " + ", ".join(unassigned)]
-    return "\n".join(lines) + "\n"
-
-
-def _compress(path: list[str]) -> list[str]:
-    """Repeated crisis pages become one entry: "22:55-23:40 crisis page repeated to X (10 times)"."""
-    out: list[str] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        if len(run) == 1:
-            out.append(run[0])
-        elif run:
-            first, last = run[0].split(" ", 1), run[-1].split(" ", 1)
-            out.append(f"{first[0]}-{last[0]} {first[1]} ({len(run)} times)")
-        run.clear()
-
-    for step in path:
-        if " crisis page repeated to " in step and (not run or run[0].split(" ", 1)[1] == step.split(" ", 1)[1]):
-            run.append(step)
-            continue
-        flush()
-        if " crisis page repeated to " in step:
-            run.append(step)
-        else:
-            out.append(step)
-    flush()
-    return out

@@ -51,9 +51,15 @@ class Rung:
     person: Person
 
 
-def next_rung(step: int, owner: Person | None, people: dict[UUID, Person], on_call: list[Person],
-              now: datetime, escalation: EscalationSpec | None = None,
-              already: set[UUID] = frozenset()) -> Rung | None:
+def next_rung(
+    step: int,
+    owner: Person | None,
+    people: dict[UUID, Person],
+    on_call: list[Person],
+    now: datetime,
+    escalation: EscalationSpec | None = None,
+    already: set[UUID] = frozenset(),
+) -> Rung | None:
     """The first usable rung after `step` (0 = the assignee). Missing or unusable rungs are skipped:
     nobody configured, inactive, out of office, the assignee themself, or already told."""
     escalation = escalation or DEFAULT_ESCALATION

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, StrictBool
 
 from shared.screeners import ScreenerScores
+
 from services.triage import TriageInput
 
 

@@ -9,8 +9,15 @@ from services.routing.tasks.notices import handle_notification_failure, record_n
 from services.routing.tasks.route import route_lead
 from services.routing.tasks.sweep import sweep_stuck_leads
 
-__all__ = ["classify_lead", "route_lead", "sweep_stuck_leads", "sweep_deadlines", "check_oncall_coverage",
-           "handle_notification_failure", "record_notification_sent"]
+__all__ = [
+    "classify_lead",
+    "route_lead",
+    "sweep_stuck_leads",
+    "sweep_deadlines",
+    "check_oncall_coverage",
+    "handle_notification_failure",
+    "record_notification_sent",
+]
 
 
 @signals.worker_process_init.connect

@@ -18,8 +18,12 @@ def sweep_once(now: datetime | None = None) -> int:
     settings = get_settings()
     now = now or utcnow()
     with routing_uow() as repo:
-        redispatched = sweep_stuck(repo, now, crisis_cutoff=now - timedelta(seconds=settings.stuck_crisis_seconds),
-                                   other_cutoff=now - timedelta(seconds=settings.stuck_other_seconds))
+        redispatched = sweep_stuck(
+            repo,
+            now,
+            crisis_cutoff=now - timedelta(seconds=settings.stuck_crisis_seconds),
+            other_cutoff=now - timedelta(seconds=settings.stuck_other_seconds),
+        )
     beat("sweeper")
     return redispatched
 

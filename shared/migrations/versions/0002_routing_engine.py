@@ -3,7 +3,8 @@
 Revision ID: 0002
 Revises: 0001
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401
@@ -12,9 +13,9 @@ from alembic import op
 import shared.clock  # noqa: F401
 
 revision: str = "0002"
-down_revision: Union[str, None] = "0001"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 String = sqlmodel.sql.sqltypes.AutoString
 Stamp = shared.clock.UtcDateTime
@@ -182,16 +183,42 @@ def downgrade() -> None:
         for name in ("explanation", "rule_version", "rule_name", "kind"):
             batch.drop_column(name)
     with op.batch_alter_table("lead") as batch:
-        for index in ("ix_lead_route_after", "ix_lead_repeat_of_id", "ix_lead_email_hash",
-                      "ix_lead_phone_hash", "ix_lead_coordinator_id"):
+        for index in (
+            "ix_lead_route_after",
+            "ix_lead_repeat_of_id",
+            "ix_lead_email_hash",
+            "ix_lead_phone_hash",
+            "ix_lead_coordinator_id",
+        ):
             batch.drop_index(index)
         batch.drop_constraint("fk_lead_coordinator_id", type_="foreignkey")
-        for name in ("alternative", "outcome_reason", "escalation_step", "acknowledged_at",
-                     "waiting_reason", "route_after", "repeat_of_id", "email_hash", "phone_hash",
-                     "region", "coordinator_id"):
+        for name in (
+            "alternative",
+            "outcome_reason",
+            "escalation_step",
+            "acknowledged_at",
+            "waiting_reason",
+            "route_after",
+            "repeat_of_id",
+            "email_hash",
+            "phone_hash",
+            "region",
+            "coordinator_id",
+        ):
             batch.drop_column(name)
     with op.batch_alter_table("coordinator") as batch:
-        for name in ("last_assigned_at", "consecutive_timeouts", "paused", "backup_id", "supervisor_id",
-                     "weight", "max_new_per_day", "out_of_office", "holidays", "working_hours",
-                     "regions", "role"):
+        for name in (
+            "last_assigned_at",
+            "consecutive_timeouts",
+            "paused",
+            "backup_id",
+            "supervisor_id",
+            "weight",
+            "max_new_per_day",
+            "out_of_office",
+            "holidays",
+            "working_hours",
+            "regions",
+            "role",
+        ):
             batch.drop_column(name)

@@ -3,7 +3,8 @@
 Revision ID: 0003
 Revises: 0002
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401
@@ -12,9 +13,9 @@ from alembic import op
 import shared.clock  # noqa: F401
 
 revision: str = "0003"
-down_revision: Union[str, None] = "0002"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 _NEW_COLUMNS = (
     ("subject_key", lambda: sqlmodel.sql.sqltypes.AutoString(length=80)),
@@ -57,7 +58,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sg_event_id"),
     )
     with op.batch_alter_table("delivery_event", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_event_notification_id"), ["notification_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_delivery_event_notification_id"), ["notification_id"], unique=False
+        )
 
     op.create_table(
         "referral_update",

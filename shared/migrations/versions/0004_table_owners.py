@@ -27,9 +27,20 @@ Stamp = shared.clock.UtcDateTime
 
 # Columns that move from lead to lead_state, in both tables' order.
 MOVED = (
-    "status", "urgency", "coordinator_id", "classify_attempts", "dispatch_count", "status_changed_at",
-    "last_dispatched_at", "repeat_of_id", "route_after", "waiting_reason", "acknowledged_at",
-    "escalation_step", "outcome_reason", "alternative",
+    "status",
+    "urgency",
+    "coordinator_id",
+    "classify_attempts",
+    "dispatch_count",
+    "status_changed_at",
+    "last_dispatched_at",
+    "repeat_of_id",
+    "route_after",
+    "waiting_reason",
+    "acknowledged_at",
+    "escalation_step",
+    "outcome_reason",
+    "alternative",
 )
 # Indexes on the moved columns: (name on lead, name on lead_state, column).
 MOVED_INDEXES = (
@@ -124,8 +135,10 @@ def downgrade() -> None:
         batch.add_column(sa.Column("outcome_reason", String(length=64), nullable=True))
         batch.add_column(sa.Column("alternative", sa.JSON(), nullable=True))
     for column in MOVED:
-        op.execute(f"UPDATE lead SET {column} = (SELECT s.{column} FROM lead_state s WHERE s.lead_id = lead.id) "
-                   "WHERE EXISTS (SELECT 1 FROM lead_state s WHERE s.lead_id = lead.id)")
+        op.execute(
+            f"UPDATE lead SET {column} = (SELECT s.{column} FROM lead_state s WHERE s.lead_id = lead.id) "
+            "WHERE EXISTS (SELECT 1 FROM lead_state s WHERE s.lead_id = lead.id)"
+        )
     op.execute("UPDATE lead SET status = 'received' WHERE status IS NULL")
     op.execute("UPDATE lead SET status_changed_at = created_at WHERE status_changed_at IS NULL")
     with op.batch_alter_table("lead") as batch:

@@ -111,9 +111,7 @@ def find_outbox(folder: Path | str, id_or_prefix: str) -> OutboxEntry:
         raise OutboxLookupError("empty id")
     entries = list_outbox(folder)
     exact = [e for e in entries if wanted in (e.id, e.notification_id)]
-    matches = exact or [
-        e for e in entries if e.id.startswith(wanted) or e.notification_id.startswith(wanted)
-    ]
+    matches = exact or [e for e in entries if e.id.startswith(wanted) or e.notification_id.startswith(wanted)]
     if not matches:
         raise OutboxLookupError(f"no outbox email matches {wanted!r}")
     if len(matches) > 1:

@@ -29,7 +29,7 @@ from sendgrid.helpers.mail import (
 )
 
 from services.notify.adapters.email.common import retryable
-from services.notify.domain.errors import PermanentSendError, RetryableSendError
+from services.notify.domain.errors import PermanentSendError
 from services.notify.domain.message import OutgoingEmail
 
 log = structlog.get_logger(__name__)

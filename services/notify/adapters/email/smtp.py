@@ -5,10 +5,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email import policy
+from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
-from email.utils import parseaddr
 
 from services.notify.adapters.email.common import build_mime, retryable
 from services.notify.domain.errors import PermanentSendError, RetryableSendError
@@ -106,7 +106,9 @@ class SmtpBackend:
             _close(smtp)
             if phase == "data":
                 raise retryable(nid, "smtp_connection_lost", ambiguous=True) from None
-            raise retryable(nid, "smtp_connect_failed" if phase == "connect" else "smtp_connection_lost") from None
+            raise retryable(
+                nid, "smtp_connect_failed" if phase == "connect" else "smtp_connection_lost"
+            ) from None
         # Accepted: a failing QUIT must not turn a sent email into a retry.
         try:
             smtp.quit()
