@@ -56,9 +56,9 @@ def directory_import(
     deactivate_missing: bool = typer.Option(False, help="Deactivate coordinators not in the file."),
 ) -> None:
     """Validate and load a directory: coordinators are upserted by email; the on-call schedule is replaced."""
-    from shared.db import unit_of_work
 
-    from services.routing.adapters.directory_store import import_directory
+    from services.routing.adapters.directory_store import directory_uow
+    from services.routing.app.directory import import_directory
     from services.routing.domain.documents import DocumentInvalid, parse_directory
 
     _setup()
@@ -66,21 +66,20 @@ def directory_import(
         doc = parse_directory(_read(path), str(path))
     except DocumentInvalid as exc:
         _fail(exc)
-    with unit_of_work() as session:
-        summary = import_directory(session, doc, actor="cli", deactivate_missing=deactivate_missing)
+    with directory_uow() as store:
+        summary = import_directory(store, "cli", doc, deactivate_missing=deactivate_missing)
     typer.echo("directory imported: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
 @directory_app.command("export")
 def directory_export(output: Optional[Path] = typer.Option(None, "--output", "-o")) -> None:
     """Print the directory as YAML (the format `directory import` reads)."""
-    from shared.db import unit_of_work
-
-    from services.routing.adapters.directory_store import export_directory
+    from services.routing.adapters.directory_store import directory_uow
+    from services.routing.app.directory import export_directory
 
     _setup()
-    with unit_of_work() as session:
-        text = _dump(export_directory(session))
+    with directory_uow() as store:
+        text = _dump(export_directory(store))
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"written to {output}")
@@ -91,9 +90,8 @@ def directory_export(output: Optional[Path] = typer.Option(None, "--output", "-o
 @rules_app.command("import")
 def rules_import(path: Path = typer.Argument(..., help="A rules YAML file (see docs/routing.md).")) -> None:
     """Validate and store the rules as a new version (unchanged rules keep their version)."""
-    from shared.db import unit_of_work
-
-    from services.routing.adapters.directory_store import store_ruleset
+    from services.routing.adapters.directory_store import directory_uow
+    from services.routing.app.directory import import_rules
     from services.routing.domain.documents import DocumentInvalid, parse_ruleset
 
     _setup()
@@ -101,8 +99,8 @@ def rules_import(path: Path = typer.Argument(..., help="A rules YAML file (see d
         ruleset = parse_ruleset(_read(path), str(path))
     except DocumentInvalid as exc:
         _fail(exc)
-    with unit_of_work() as session:
-        stored = store_ruleset(session, ruleset, actor="cli")
+    with directory_uow() as store:
+        stored = import_rules(store, "cli", ruleset)
     typer.echo(
         f"rules version {stored.version}: " + ", ".join(f"{r.name} v{r.version}" for r in stored.rules)
     )
@@ -111,13 +109,12 @@ def rules_import(path: Path = typer.Argument(..., help="A rules YAML file (see d
 @rules_app.command("export")
 def rules_export() -> None:
     """Print the live rules as YAML."""
-    from shared.db import unit_of_work
-
-    from services.routing.adapters.directory_store import export_ruleset
+    from services.routing.adapters.directory_store import directory_uow
+    from services.routing.app.directory import export_rules
 
     _setup()
-    with unit_of_work() as session:
-        typer.echo(_dump(export_ruleset(session)), nl=False)
+    with directory_uow() as store:
+        typer.echo(_dump(export_rules(store)), nl=False)
 
 
 @oncall_app.command("coverage")
@@ -176,13 +173,13 @@ def leads_export(
     from datetime import timedelta
 
     from shared.clock import utcnow
-    from shared.db import unit_of_work
 
-    from services.routing.adapters.directory_store import export_leads_for_replay
+    from services.routing.adapters.directory_store import directory_uow
+    from services.routing.app.directory import export_leads
 
     _setup()
-    with unit_of_work() as session:
-        rows = export_leads_for_replay(session, utcnow() - timedelta(days=days))
+    with directory_uow() as store:
+        rows = export_leads(store, utcnow() - timedelta(days=days))
     text = "".join(json.dumps(row) + "\n" for row in rows)
     if output:
         output.write_text(text, encoding="utf-8")

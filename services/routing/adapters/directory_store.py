@@ -3,12 +3,15 @@ document format as the YAML files), and new versions of the ruleset."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from uuid import UUID
 
 from sqlmodel import Session, col, delete, select
 
 from shared.apikeys import create_api_key
+from shared.db import unit_of_work
 from shared.schema import (
     Assignment,
     AuditEvent,
@@ -26,6 +29,13 @@ from services.routing.adapters.directory_snapshot import current_ruleset
 from services.routing.domain.directory import zone
 from services.routing.domain.documents import DirectoryDoc, window_bounds
 from services.routing.domain.rules import Ruleset, assign_versions
+
+
+@contextmanager
+def directory_uow() -> Iterator[SqlDirectoryStore]:
+    """One transaction with the directory store (the CLI's; requests use their DbSession)."""
+    with unit_of_work() as session:
+        yield SqlDirectoryStore(session)
 
 
 class SqlDirectoryStore:

@@ -99,6 +99,17 @@ class SqlRoutingRepository(DirectorySnapshot):
         ).one()
         return lead, state
 
+    def read(self, lead_id: UUID) -> tuple[Lead, LeadState] | None:
+        """The lead and its state, unlocked and unchanged (a lead routing never touched reads as
+        `received`, without creating its row)."""
+        lead = self.session.get(Lead, lead_id)
+        if lead is None:
+            return None
+        state = self.session.get(LeadState, lead_id)
+        return lead, state or LeadState(
+            lead_id=lead_id, status=LeadStatus.received, status_changed_at=lead.created_at
+        )
+
     def lock_by_reference(self, reference: str) -> tuple[Lead, LeadState] | None:
         lead_id = self.session.exec(select(Lead.id).where(Lead.reference == reference)).first()
         return self.lock(lead_id) if lead_id else None

@@ -122,7 +122,7 @@ class KeyIn(BaseModel):
 
 @router.get("/v1/coordinators")
 def list_coordinators(_caller: Manager, session: DbSession):
-    return [_out(c) for c in SqlDirectoryStore(session).coordinators()]
+    return [_out(c) for c in directory.list_coordinators(SqlDirectoryStore(session))]
 
 
 @router.post("/v1/coordinators", status_code=201)
@@ -170,7 +170,7 @@ def create_coordinator_key(
 
 @router.get("/v1/directory")
 def get_directory(request: Request, _caller: Manager, session: DbSession):
-    document = SqlDirectoryStore(session).export_directory()
+    document = directory.export_directory(SqlDirectoryStore(session))
     return _yaml_response(document) if _wants_yaml(request) else document
 
 
@@ -181,12 +181,12 @@ def put_directory(
     session: DbSession,
     deactivate_missing: bool = False,
 ):
-    return directory.import_directory(SqlDirectoryStore(session), caller, doc, deactivate_missing)
+    return directory.import_directory(SqlDirectoryStore(session), caller.actor, doc, deactivate_missing)
 
 
 @router.get("/v1/routing/rules")
 def get_rules(request: Request, _caller: Manager, session: DbSession):
-    document = SqlDirectoryStore(session).export_ruleset()
+    document = directory.export_rules(SqlDirectoryStore(session))
     return _yaml_response(document) if _wants_yaml(request) else document
 
 
@@ -194,7 +194,7 @@ def get_rules(request: Request, _caller: Manager, session: DbSession):
 def put_rules(
     caller: Admin, ruleset: Annotated[Ruleset, Depends(document_body(Ruleset))], session: DbSession
 ):
-    stored = directory.import_rules(SqlDirectoryStore(session), caller, ruleset)
+    stored = directory.import_rules(SqlDirectoryStore(session), caller.actor, ruleset)
     return {
         "version": stored.version,
         "rules": [{"name": r.name, "version": r.version} for r in stored.rules],

@@ -19,6 +19,10 @@ from services.routing.domain.rules import Ruleset
 SUPERVISOR_FIELDS = frozenset({"paused", "out_of_office"})
 
 
+def list_coordinators(store: DirectoryStore) -> list[Coordinator]:
+    return store.coordinators()
+
+
 def get_coordinator(store: DirectoryStore, coordinator_id: UUID) -> Coordinator:
     row = store.coordinator(coordinator_id)
     if row is None:
@@ -105,10 +109,26 @@ def create_key(store: DirectoryStore, caller: Caller, coordinator_id: UUID, role
 
 
 def import_directory(
-    store: DirectoryStore, caller: Caller, doc: DirectoryDoc, deactivate_missing: bool
+    store: DirectoryStore, actor: str, doc: DirectoryDoc, deactivate_missing: bool = False
 ) -> dict:
-    return store.import_directory(doc, actor=caller.actor, deactivate_missing=deactivate_missing)
+    """Coordinators upserted by email; the on-call schedule replaced by the document's."""
+    return store.import_directory(doc, actor=actor, deactivate_missing=deactivate_missing)
 
 
-def import_rules(store: DirectoryStore, caller: Caller, ruleset: Ruleset) -> Ruleset:
-    return store.store_ruleset(ruleset, actor=caller.actor)
+def export_directory(store: DirectoryStore) -> dict:
+    """The directory as a document `import_directory` accepts (round trip)."""
+    return store.export_directory()
+
+
+def import_rules(store: DirectoryStore, actor: str, ruleset: Ruleset) -> Ruleset:
+    """A new version; each rule keeps its version unless its content changed."""
+    return store.store_ruleset(ruleset, actor=actor)
+
+
+def export_rules(store: DirectoryStore) -> dict:
+    return store.export_ruleset()
+
+
+def export_leads(store: DirectoryStore, since: datetime) -> list[dict]:
+    """Past leads as `careroute simulate` lines: codes, times and opaque contact keys, no PHI."""
+    return store.export_leads_for_replay(since)

@@ -13,7 +13,7 @@ from services.routing.app.ports import RoutingRepository
 
 
 def routing_history(repo: RoutingRepository, caller: Caller, lead_id: UUID) -> dict:
-    held = repo.lock(lead_id)
+    held = repo.read(lead_id)
     if held is None:
         raise DomainError("not_found", 404, "No such lead")
     lead, state = held
