@@ -7,14 +7,18 @@ never import each other; this is where they meet.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse
 
+from shared.http.deps import public
 from shared.http.health import router as health_router
 from shared.http.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from shared.http.problems import install_problem_handlers
 from shared.logging import configure_logging
 from shared.settings import get_settings
 
+from services.console import api as console_api
 from services.intake import api as intake_api
 from services.notify import api as notify_api
 from services.notify.api.webhooks import WEBHOOK_MAX_BODY_BYTES, WEBHOOK_PATH
@@ -24,17 +28,13 @@ from services.routing import api as routing_api
 def build_app() -> FastAPI:
     settings = get_settings()
     configure_logging("api")
-    docs = settings.enable_docs
-    app = FastAPI(
-        title="CareRoute",
-        version="0.1.0",
-        redoc_url=None,
-        docs_url="/docs" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
-    )
+    app = FastAPI(title="CareRoute", version="0.1.0", redoc_url=None, docs_url=None, openapi_url=None)
     install_problem_handlers(app)
-    for router in [*intake_api.routers(), *routing_api.routers(), *notify_api.routers(), health_router]:
+    routers = [*intake_api.routers(), *routing_api.routers(), *notify_api.routers(), *console_api.routers()]
+    for router in [*routers, health_router]:
         app.include_router(router)
+    if settings.enable_docs:
+        _add_docs(app)
     # Outermost first: the request id wraps everything, then the body limit (SendGrid's webhook
     # batches are larger than anything else we accept).
     app.add_middleware(
@@ -44,6 +44,19 @@ def build_app() -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """/openapi.json and /docs as ordinary routes, so they declare their policy like every other."""
+    docs = [Depends(public("the API description (CAREROUTE_ENABLE_DOCS)"))]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=docs)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=docs)
+    def swagger():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="CareRoute API")
 
 
 app = build_app()

@@ -41,6 +41,17 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("dev-only-not-secret-change-me")
     link_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
 
+    # Staff sign-in and access (docs/security.md)
+    session_idle_seconds: int = Field(900, ge=60)  # signed out after this long without a request
+    session_max_seconds: int = Field(12 * 3600, ge=300)  # absolute lifetime of a sign-in
+    login_lockout_threshold: int = Field(5, ge=1, le=100)  # failures before the first lockout
+    login_lockout_base_seconds: int = Field(30, ge=1)  # first lockout; doubles with each failure
+    login_lockout_max_seconds: int = Field(3600, ge=1)
+    call_center_read_hours: float = Field(24.0, gt=0)  # an agent reads the calls they logged this long
+    break_glass_seconds: int = Field(1800, ge=60, le=24 * 3600)  # an admin's emergency read of one lead
+    break_glass_min_reason: int = Field(20, ge=5, le=200)  # characters of typed reason
+    crisis_ack_contact_seconds: int = Field(900, ge=60)  # acknowledged crisis: contact due by then
+
     # Email
     email_backend: Literal["outbox", "sendgrid", "smtp"] = "outbox"
     email_from: str = "CareRoute <no-reply@careroute.local>"

@@ -135,6 +135,11 @@ TABLES = (
     "reviewer_copy",
     "routing_alert",
     "lead_state",
+    # identity
+    "staff_session",
+    "login_attempt",
+    "break_glass_grant",
+    "staff_user",
 )
 
 

@@ -1,12 +1,19 @@
-"""The two FastAPI dependencies every router uses: the database session and the caller.
+"""The FastAPI dependencies every router uses: the database session, the caller, route policies.
 
 `DbSession`: one session per request, committed when the handler returns (before the response
 is sent, so a 2xx means the data is durable) and rolled back when it raises. The caller is looked
 up on the same session: one transaction per request.
 
-`require_caller(*roles)`: who is calling, from `Authorization: Bearer <API key>`, refused unless
-their role is one of `roles`. A staff session (the console's cookie) is the next kind of caller:
-it will be resolved here too, so routers keep asking only for a `Caller`.
+`require_caller(*roles)`: who is calling — an API key (`Authorization: Bearer`, for system
+integrations) or a signed-in staff session (the console's cookie) — refused (401 / 403) unless
+their role is one of `roles`. Both resolve to the same `Caller` and obey the same rules. A
+state-changing request authenticated by the cookie also needs its CSRF token and our Origin
+(shared/http/csrf.py). Object-level scope (404 outside) is decided in the use cases with
+shared/auth/policy.py.
+
+Every route declares its policy: `require_caller` carries one; routes open to others say so with
+`public(...)`, `signed_link(...)`, `signed_webhook(...)` or `console_session(...)`. A test walks
+the app's routes (`declared_policies`) and fails on any route without one.
 
 Handlers that use these are plain `def`: FastAPI runs them, and these dependencies, in its thread
 pool, so database work never blocks the event loop.
@@ -21,9 +28,13 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from shared.apikeys import authenticate
+from shared.auth.policy import POLICY_ATTRIBUTE, PolicyKind, RoutePolicy, mark
+from shared.auth.sessions import FULL, csrf_matches, find_session, session_caller, session_cookie_name
 from shared.caller import Caller
+from shared.clock import utcnow
 from shared.db import new_session
 from shared.errors import DomainError
+from shared.http.csrf import CSRF_HEADER, SAFE_METHODS, check_origin, csrf_refused
 from shared.schema import Role
 
 
@@ -47,34 +58,93 @@ def _unauthorized() -> DomainError:
     return DomainError(
         "unauthorized",
         401,
-        "A valid API key is required",
-        detail="Send it as `Authorization: Bearer <key>`.",
+        "Sign in, or send a valid API key",
+        detail="Send a key as `Authorization: Bearer <key>`, or sign in at /console/sign-in.",
         headers={"WWW-Authenticate": "Bearer"},
     )
 
 
+def session_from_cookie(request: Request, session: Session) -> tuple[Caller, str] | None:
+    """A fully signed-in session's caller and its token, or None (no cookie, expired, partial)."""
+    token = request.cookies.get(session_cookie_name())
+    found = find_session(session, token, utcnow())
+    if found is None or found[0].stage != FULL:
+        return None
+    return session_caller(found[1]), token
+
+
 def caller_from(request: Request, session: Session) -> Caller:
-    header = request.headers.get("authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, presented = header.partition(" ")
+        caller = authenticate(session, presented.strip()) if scheme.lower() == "bearer" else None
+        if caller is None:
+            raise _unauthorized()
+        return caller
+    signed_in = session_from_cookie(request, session)
+    if signed_in is None:
         raise _unauthorized()
-    caller = authenticate(session, presented.strip())
-    if caller is None:
-        raise _unauthorized()
+    caller, token = signed_in
+    if request.method not in SAFE_METHODS:
+        if not csrf_matches(token, request.headers.get(CSRF_HEADER)):
+            raise csrf_refused("Send the session's CSRF token in the X-CSRF-Token header.")
+        check_origin(request)
     return caller
 
 
-def require_caller(*roles: Role) -> Callable[..., Caller]:
-    """A dependency: the authenticated caller, if their role is one of `roles` (else 401 / 403)."""
+def require_caller(*roles: Role, scope: str | None = None) -> Callable[..., Caller]:
+    """A dependency: the authenticated caller, if their role is one of `roles` (else 401 / 403).
+    `scope="lead"` records that the route also checks the lead's scope (404 outside)."""
     allowed = frozenset(roles)
 
     def dependency(request: Request, session: DbSession) -> Caller:
         caller = caller_from(request, session)
         if caller.role not in allowed:
-            raise DomainError("forbidden", 403, "This key's role may not do this")
+            raise DomainError("forbidden", 403, "Your role may not do this")
         return caller
 
-    return dependency
+    return mark(dependency, RoutePolicy(PolicyKind.roles, tuple(roles), scope))
+
+
+def _declared(kind: PolicyKind, note: str) -> Callable[[], None]:
+    def dependency() -> None:
+        return None
+
+    return mark(dependency, RoutePolicy(kind, note=note))
+
+
+def public(note: str) -> Callable[[], None]:
+    """Open to anyone: say why (`dependencies=[Depends(public("..."))]`)."""
+    return _declared(PolicyKind.public, note)
+
+
+def signed_link(note: str) -> Callable[[], None]:
+    """A signed token in the URL or form is the credential (checked by the route's use case)."""
+    return _declared(PolicyKind.signed_link, note)
+
+
+def signed_webhook(note: str) -> Callable[[], None]:
+    """The sender's signature over the body is the credential (checked by the route)."""
+    return _declared(PolicyKind.signed_webhook, note)
+
+
+def console_session(note: str) -> Callable[[], None]:
+    """An HTML page for signed-in staff: it resolves the session itself (and redirects to sign-in)."""
+    return _declared(PolicyKind.session, note)
+
+
+def declared_policies(route) -> list[RoutePolicy]:
+    """Every policy a route's dependencies carry (its own, its router's, its parameters'). `route`:
+    an APIRoute or one of FastAPI's route contexts (`fastapi.routing.iter_route_contexts`)."""
+    found: list[RoutePolicy] = []
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        policy = getattr(dependant.call, POLICY_ATTRIBUTE, None)
+        if policy is not None and policy not in found:
+            found.append(policy)
+        stack.extend(dependant.dependencies)
+    return found
 
 
 def client_ip(request: Request) -> str | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from shared.health import check_broker, check_database, deep_health
+from shared.http.deps import public
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[Depends(public("liveness and readiness, no data"))])
 
 
 @router.get("/healthz")

@@ -18,7 +18,17 @@ from shared.enums import (
 )
 from shared.schema.intake import IdempotencyRecord, Lead, LeadContact
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
-from shared.schema.platform import ApiKey, AuditEvent, Heartbeat, InboxClaim, OutboxEvent
+from shared.schema.platform import (
+    ApiKey,
+    AuditEvent,
+    BreakGlassGrant,
+    Heartbeat,
+    InboxClaim,
+    LoginAttempt,
+    OutboxEvent,
+    StaffSession,
+    StaffUser,
+)
 from shared.schema.routing import (
     Assignment,
     Classification,
@@ -57,6 +67,10 @@ OWNER: dict[str, str] = {
     "heartbeat": PLATFORM,
     "audit_event": PLATFORM,
     "api_key": PLATFORM,
+    "staff_user": PLATFORM,
+    "staff_session": PLATFORM,
+    "login_attempt": PLATFORM,
+    "break_glass_grant": PLATFORM,
 }
 
 __all__ = [
@@ -68,6 +82,7 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "AuditEvent",
+    "BreakGlassGrant",
     "Channel",
     "Classification",
     "Coordinator",
@@ -80,6 +95,7 @@ __all__ = [
     "LeadContact",
     "LeadState",
     "LeadStatus",
+    "LoginAttempt",
     "Notification",
     "NotificationStatus",
     "OncallLayer",
@@ -91,5 +107,7 @@ __all__ = [
     "RoutingAlert",
     "RoutingRuleset",
     "SlaDeadline",
+    "StaffSession",
+    "StaffUser",
     "Urgency",
 ]

@@ -27,6 +27,8 @@ class Lead(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     organization: str | None = Field(default=None, max_length=120, index=True)  # referrer's
     submitted_by_key_id: UUID | None = Field(default=None, foreign_key="api_key.id")
+    # A signed-in staff member who logged it (a call-center agent): scopes their reads of it.
+    submitted_by_user_id: UUID | None = Field(default=None, foreign_key="staff_user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     # Repeat-contact keys (HMAC of the normalised phone / email, never the raw value) and the
     # region a referral names: computed here, where the contact details are.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from shared.clock import UtcDateTime, utcnow
@@ -75,3 +76,73 @@ class Heartbeat(SQLModel, table=True):
 
     name: str = Field(max_length=64, primary_key=True)
     beat_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# --- staff identity (docs/security.md): accounts, server-side sessions, sign-in attempts, grants ---
+
+
+class StaffUser(SQLModel, table=True):
+    """A named staff account for the console. Passwords are Argon2id hashes; the TOTP secret is
+    sealed (shared/auth/secretbox.py) and never logged."""
+
+    __tablename__ = "staff_user"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)  # normalised: trimmed, lower case
+    display_name: str = Field(max_length=120)
+    role: str = Field(max_length=16)  # a Role
+    # The directory person a coordinator or supervisor is; a provider's practice (never from a body).
+    coordinator_id: UUID | None = Field(default=None, foreign_key="coordinator.id", index=True)
+    organization: str | None = Field(default=None, max_length=120)
+    password_hash: str = Field(max_length=256)
+    totp_secret: str | None = Field(default=None, max_length=256)  # sealed; set once enrolled
+    totp_pending: str | None = Field(default=None, max_length=256)  # sealed; during enrolment
+    # The last accepted code's time step: a code is good once.
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "staff_session"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: UUID = Field(foreign_key="staff_user.id", index=True)
+    stage: str = Field(max_length=16)  # "mfa" or "enrol" (password checked, code due) | "full"
+    next_path: str | None = Field(default=None, max_length=500)  # a local path, checked
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)  # the absolute lifetime
+    client_ip: str | None = Field(default=None, max_length=64)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One row per password or code checked: lockout counts failures per account and per address.
+    The account is a keyed hash of the typed email, so unknown emails are counted (and locked) alike."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = serial_pk()
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+    account_key: str = Field(max_length=64, index=True)
+    client_ip: str | None = Field(default=None, max_length=64, index=True)
+    succeeded: bool = False
+
+
+class BreakGlassGrant(SQLModel, table=True):
+    """An admin's time-limited read of one lead's PHI, with the reason they typed (audited, and a
+    supervisor is alerted)."""
+
+    __tablename__ = "break_glass_grant"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    lead_id: UUID = Field(foreign_key="lead.id", index=True)
+    actor: str = Field(max_length=80, index=True)  # the Caller.actor it was granted to
+    reason: str = Field(max_length=500)
+    granted_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)

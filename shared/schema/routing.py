@@ -34,6 +34,9 @@ class LeadState(SQLModel, table=True):
     escalation_step: int = 0
     outcome_reason: str | None = Field(default=None, max_length=64)  # a code, never free text
     alternative: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The coordinators the latest routing decision considered (its pools' members, as id strings):
+    # a coordinator may read a lead in a pool they belong to (shared/auth/policy.py).
+    candidate_ids: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Classification(SQLModel, table=True):

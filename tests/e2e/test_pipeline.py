@@ -90,7 +90,7 @@ def _admin_key() -> dict:
     from shared.schema import Role
 
     with unit_of_work() as session:
-        _row, key = create_api_key(session, Role.admin, name="e2e admin")
+        _row, key = create_api_key(session, Role.supervisor, name="e2e supervisor")
     return {"Authorization": f"Bearer {key}"}
 
 

@@ -107,16 +107,17 @@ def test_revoked_key_stops_working(client, make_key):
 
 
 def test_phone_log_is_normalised(client, make_key):
-    response = post(client, "/v1/inquiries/phone", phone_log(), **make_key("call_center"))
+    agent = make_key("call_center")
+    response = post(client, "/v1/inquiries/phone", phone_log(), **agent)
     assert response.status_code == 202
-    lead = client.get(response.json()["status_url"], headers=make_key("coordinator")).json()
+    lead = client.get(response.json()["status_url"], headers=agent).json()  # the call they logged
     assert lead["channel"] == "phone" and lead["contact"]["phone"] == "+17145550142"
 
 
 def test_lead_status_shows_pipeline_state_and_is_audited(client, make_key):
     accepted = post(client, "/v1/inquiries/web", web_form()).json()
-    coordinator = make_key("coordinator")
-    response = client.get(accepted["status_url"], headers=coordinator)
+    supervisor = make_key("supervisor")
+    response = client.get(accepted["status_url"], headers=supervisor)
     assert response.status_code == 200
     lead = response.json()
     assert lead["status"] == "received" and lead["reference"] == accepted["reference"]
@@ -147,7 +148,7 @@ def test_unknown_lead_and_bad_id_are_problems(client, make_key):
 
 def test_referral_validation_names_nested_fields(client, make_key):
     body = referral(screeners={"phq9_item9": 7}, diagnoses=[{"code": "not-icd"}])
-    response = post(client, "/v1/referrals", body, **make_key("provider"))
+    response = post(client, "/v1/referrals", body, **make_key("provider", organization="Harbor Psychiatry"))
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"screeners.phq9_item9", "diagnoses.0.code"}

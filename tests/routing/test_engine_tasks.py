@@ -215,7 +215,8 @@ def test_crisis_pages_repeat_every_five_minutes_until_acknowledged(db):
     sweep(t0 + timedelta(minutes=30))
     assert len(events("lead.escalated")) == before  # acknowledged: the pages stop
     with unit_of_work() as session:
-        assert not session.exec(select(SlaDeadline).where(SlaDeadline.status == "pending")).all()
+        pending = session.exec(select(SlaDeadline).where(SlaDeadline.status == "pending")).all()
+    assert [d.kind for d in pending] == ["contact"]  # an acknowledged crisis: contact is due next
 
 
 def test_two_timeouts_in_a_row_pause_the_coordinator_and_alert(db):

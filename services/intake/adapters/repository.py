@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import zlib
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from shared.caller import Caller
+from shared.auth.grants import live_grant
+from shared.auth.policy import LeadScope
+from shared.caller import Caller, CallerKind
 from shared.events import Event
 from shared.outbox import add_event
+from shared.readmodel.lead_scope import load_lead_scope
 from shared.readmodel.lead_view import LeadView, load_lead_view
 from shared.schema import AuditEvent, IdempotencyRecord, Lead, LeadContact
 
@@ -58,7 +62,8 @@ class SqlIntakeRepository:
             risk_flag=risk_flag,
             language=inquiry.language,
             organization=inquiry.organization,
-            submitted_by_key_id=caller.id,
+            submitted_by_key_id=caller.id if caller.kind == CallerKind.api_key else None,
+            submitted_by_user_id=caller.id if caller.kind == CallerKind.session else None,
             phone_hash=contact_keys[0],
             email_hash=contact_keys[1],
             region=region,
@@ -93,3 +98,9 @@ class SqlIntakeRepository:
 
     def lead_view(self, lead_id: UUID) -> LeadView | None:
         return load_lead_view(self.session, lead_id)
+
+    def lead_scope(self, lead_id: UUID) -> LeadScope | None:
+        return load_lead_scope(self.session, lead_id)
+
+    def has_live_grant(self, caller: Caller, lead_id: UUID, now: datetime) -> bool:
+        return live_grant(self.session, caller, lead_id, now) is not None

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from shared.caller import PUBLIC, Caller
-from shared.http.deps import DbSession, client_ip, request_id, require_caller
+from shared.errors import DomainError
+from shared.http.deps import DbSession, client_ip, public, request_id, require_caller
 from shared.http.json_body import body_doc, read_json_body
 from shared.http.problems import parse_model
 from shared.schema import Role
@@ -27,8 +28,9 @@ from services.intake.domain.risk import screen_for_risk
 router = APIRouter(tags=["intake"])
 Body = Annotated[Any, Depends(read_json_body)]
 IdempotencyKey = Annotated[str | None, Header()]
-CallCenter = Annotated[Caller, Depends(require_caller(Role.call_center, Role.admin))]
-Provider = Annotated[Caller, Depends(require_caller(Role.provider, Role.admin))]
+# PHI comes in only from the people whose work it is: agents log calls, practices refer.
+CallCenter = Annotated[Caller, Depends(require_caller(Role.call_center))]
+Provider = Annotated[Caller, Depends(require_caller(Role.provider))]
 
 
 def _field(data: Any, name: str) -> Any:
@@ -74,6 +76,7 @@ def _accept(
     status_code=202,
     response_model=schemas.AcceptedOut,
     openapi_extra=body_doc(schemas.WebInquiryIn),
+    dependencies=[Depends(public("the clinic website's inquiry form"))],
 )
 def post_web_inquiry(
     request: Request, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None
@@ -119,6 +122,15 @@ def post_phone_inquiry(
 def post_referral(
     request: Request, caller: Provider, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None
 ):
+    if not caller.organization:
+        # The referral belongs to the practice the key or account was issued to — never to one the
+        # body names — so a provider credential without a practice cannot refer.
+        raise DomainError(
+            "organization_required",
+            403,
+            "This provider credential has no organization",
+            detail="Ask the clinic to issue a key or account bound to your practice.",
+        )
     # Referrers are clinicians: no resources in the response, but risk still takes the crisis lane.
     reason = _field(data, "reason")
     risk = screen_for_risk(reason if isinstance(reason, str) else None)
@@ -150,7 +162,7 @@ def post_referral(
         email=patient.email,
         date_of_birth=patient.date_of_birth.isoformat() if patient.date_of_birth else None,
         language=patient.preferred_language,
-        organization=caller.organization or referral.referrer.practice,
+        organization=caller.organization,  # from the credential, never from the body
         details=details,
     )
     return _accept(request, session, inquiry, caller, risk, data, idempotency_key)

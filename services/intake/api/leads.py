@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 
 from shared.caller import Caller
+from shared.clock import utcnow
 from shared.http.deps import DbSession, client_ip, require_caller
 from shared.http.json_body import body_doc, json_model
 from shared.schema import Role
@@ -16,11 +17,11 @@ from services.intake.adapters.repository import SqlIntakeRepository
 from services.intake.api import schemas
 from services.intake.api.views import lead_out
 from services.intake.app.preview import preview
-from services.intake.app.read_lead import READERS, STAFF, read_lead
+from services.intake.app.read_lead import READERS, read_lead
 from services.intake.domain.intake import triage_details
 
 router = APIRouter()
-Reader = Annotated[Caller, Depends(require_caller(*READERS))]
+Reader = Annotated[Caller, Depends(require_caller(*READERS, scope="lead"))]
 CallCenter = Annotated[Caller, Depends(require_caller(Role.call_center, Role.admin))]
 
 
@@ -28,8 +29,8 @@ CallCenter = Annotated[Caller, Depends(require_caller(Role.call_center, Role.adm
     "/v1/leads/{lead_id}", response_model=schemas.LeadOut, response_model_exclude_none=False, tags=["leads"]
 )
 def get_lead(lead_id: UUID, request: Request, caller: Reader, session: DbSession):
-    view = read_lead(SqlIntakeRepository(session, client_ip(request)), caller, lead_id)
-    return lead_out(view, staff=caller.role in STAFF)
+    view, access = read_lead(SqlIntakeRepository(session, client_ip(request)), caller, lead_id, utcnow())
+    return lead_out(view, staff=access.phi)
 
 
 @router.post(

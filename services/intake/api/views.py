@@ -8,8 +8,8 @@ from shared.readmodel.lead_view import LeadView
 
 
 def lead_out(view: LeadView, *, staff: bool) -> dict:
-    """Staff see the person's contact details and the text spans behind the classification;
-    referrers see neither."""
+    """Staff in scope see the person's contact details and the text spans behind the
+    classification; referrers see neither."""
     classification = asdict(view.classification) if view.classification else None
     if classification is not None and not staff:
         classification["evidence"] = None

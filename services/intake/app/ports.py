@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from shared.auth.policy import LeadScope
 from shared.caller import Caller
 from shared.events import Event
 from shared.readmodel.lead_view import LeadView
@@ -30,3 +32,5 @@ class IntakeRepository(Protocol):
     def add_event(self, event: Event) -> None: ...
     def audit(self, caller: Caller, action: str, lead_id: UUID | None, detail: dict) -> None: ...
     def lead_view(self, lead_id: UUID) -> LeadView | None: ...
+    def lead_scope(self, lead_id: UUID) -> LeadScope | None: ...
+    def has_live_grant(self, caller: Caller, lead_id: UUID, now: datetime) -> bool: ...

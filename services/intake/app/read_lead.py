@@ -1,38 +1,40 @@
-"""Reading a lead (GET /v1/leads/{id}): who may see it, and every read audited.
+"""Reading a lead (GET /v1/leads/{id}): deny by default, scoped by shared/auth/policy.py, and
+every read audited (who, which lead, when, from where, and how: key, session or break-the-glass).
 
-Staff see everything; a provider sees only its own referrals (by practice, or by the key that
-sent it) and never the person's contact details or text spans. Outside a provider's scope looks
-exactly like a lead that does not exist.
+Outside the caller's scope looks exactly like a lead that does not exist (404). Providers read
+their organization's referrals without the person's contact details or text spans; an admin reads
+a lead only under a live break-the-glass grant.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
+from shared.auth.policy import ReadAccess, read_access
 from shared.caller import Caller
 from shared.errors import DomainError
 from shared.readmodel.lead_view import LeadView
-from shared.schema import Channel, Role
+from shared.schema import Role
+from shared.settings import get_settings
 
 from services.intake.app.ports import IntakeRepository
 
-STAFF = frozenset({Role.coordinator, Role.call_center, Role.supervisor, Role.admin})
-READERS = STAFF | {Role.provider}
+READERS = (Role.coordinator, Role.call_center, Role.supervisor, Role.provider, Role.admin)
 
 
-def read_lead(repo: IntakeRepository, caller: Caller, lead_id: UUID) -> LeadView:
-    view = repo.lead_view(lead_id)
-    if view is None or not may_see(caller, view):
+def read_lead(
+    repo: IntakeRepository, caller: Caller, lead_id: UUID, now: datetime
+) -> tuple[LeadView, ReadAccess]:
+    scope = repo.lead_scope(lead_id)
+    access = None
+    if scope is not None:
+        glass = caller.role == Role.admin and repo.has_live_grant(caller, lead_id, now)
+        access = read_access(
+            caller, scope, now, call_center_hours=get_settings().call_center_read_hours, break_glass=glass
+        )
+    view = repo.lead_view(lead_id) if access is not None else None
+    if view is None or access is None:
         raise DomainError("not_found", 404, "No such lead")
-    repo.audit(caller, "lead.read", lead_id, {"role": caller.role})
-    return view
-
-
-def may_see(caller: Caller, view: LeadView) -> bool:
-    if caller.role != Role.provider:
-        return True
-    if view.channel != Channel.referral:
-        return False
-    if caller.organization and view.organization:
-        return caller.organization == view.organization
-    return view.submitted_by_key_id == caller.id
+    repo.audit(caller, "lead.read", lead_id, {"role": caller.role, "via": access.via, "phi": access.phi})
+    return view, access

@@ -5,13 +5,16 @@ Counts and delays only: no ids, addresses or references.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.http.deps import public
+
 from services.notify.adapters.metrics import registry
 
-router = APIRouter(include_in_schema=False)
+# Counts and delays only; restrict it to the scraper at the network edge in production.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(public("Prometheus counts, no ids"))])
 
 
 @router.get("/metrics")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from shared.http.deps import DbSession, client_ip
+from shared.http.deps import DbSession, client_ip, signed_link
 from shared.http.pages import render_page
 
 from services.notify.adapters.repository import SqlNotifyRepository
@@ -15,7 +15,10 @@ from services.notify.app.status_page import referral_status
 from services.notify.domain.compose import format_utc
 from services.notify.domain.status_link import StatusLinkInvalid
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(
+    include_in_schema=False,
+    dependencies=[Depends(signed_link("the referrer's emailed link names one referral"))],
+)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HEADERS = {"X-Robots-Tag": "noindex"}
 REFUSALS = {"link_expired": "This link has expired. Your clinic contact can send a new one."}

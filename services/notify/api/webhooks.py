@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from shared.errors import DomainError
-from shared.http.deps import DbSession
+from shared.http.deps import DbSession, signed_webhook
 from shared.logging import get_logger
 from shared.settings import get_settings
 
@@ -32,7 +32,10 @@ from services.notify.domain.webhook import (
     parse_events,
 )
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(
+    tags=["webhooks"],
+    dependencies=[Depends(signed_webhook("SendGrid signs each batch (ECDSA); checked on the raw body"))],
+)
 log = get_logger(__name__)
 
 _UNAUTHENTICATED = {"missing_signature", "missing_timestamp"}

@@ -60,6 +60,7 @@ _ALERT_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # What a supervisor reads for each alert code; an unknown code is shown as the code itself.
 ALERT_LABELS = {
     "coverage_gap": "The on-call schedule has a gap",
+    "break_glass": "An admin opened a lead's details (break-the-glass): review it in the audit log",
     "address_bounced": "A coordinator's email address bounced: please fix it",
     "email_failed": "An email could not be sent",
     "crisis_email_overdue": "A CRISIS lead's email is still not accepted by the email provider",

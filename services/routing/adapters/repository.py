@@ -17,9 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from shared import inbox
+from shared.auth.policy import LeadScope
 from shared.db import unit_of_work
 from shared.events import Event
 from shared.outbox import add_event
+from shared.readmodel.lead_scope import load_lead_scope
 from shared.schema import (
     OPEN_STATUSES,
     Assignment,
@@ -113,6 +115,11 @@ class SqlRoutingRepository(DirectorySnapshot):
     def lock_by_reference(self, reference: str) -> tuple[Lead, LeadState] | None:
         lead_id = self.session.exec(select(Lead.id).where(Lead.reference == reference)).first()
         return self.lock(lead_id) if lead_id else None
+
+    def lead_scope(self, lead_id: UUID) -> LeadScope | None:
+        """Who may see and act on the lead (shared/auth/policy.py), as this transaction sees it."""
+        self.session.flush()
+        return load_lead_scope(self.session, lead_id)
 
     def classification(self, lead_id: UUID) -> Classification | None:
         return self.session.exec(select(Classification).where(Classification.lead_id == lead_id)).first()

@@ -1,5 +1,6 @@
 """Lead actions for coordinators and supervisors (the rules: app/actions.py), and how a lead was
-routed."""
+routed. The caller is resolved first (before the body is read): 401/403 by role, then 404 outside
+the caller's scope."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from shared.caller import Caller
 from shared.clock import utcnow
 from shared.http.deps import DbSession, require_caller
 from shared.http.json_body import json_model
+from shared.schema import Role
 
 from services.routing.adapters.repository import SqlRoutingRepository
 from services.routing.app import actions
@@ -22,8 +24,10 @@ from services.routing.domain.lifecycle import Alternative as AlternativeKind
 from services.routing.domain.lifecycle import CannotServeReason, RerouteReason
 
 router = APIRouter(tags=["lead actions"])
-Staff = Annotated[Caller, Depends(require_caller(*STAFF))]
-Manager = Annotated[Caller, Depends(require_caller(*MANAGERS))]
+Staff = Annotated[Caller, Depends(require_caller(*STAFF, scope="lead"))]
+Manager = Annotated[Caller, Depends(require_caller(*MANAGERS, scope="lead"))]
+# The routing history holds no PHI: admins read it to check their rules.
+HistoryReader = Annotated[Caller, Depends(require_caller(*STAFF, Role.admin, scope="lead"))]
 
 
 class _Strict(BaseModel):
@@ -66,8 +70,8 @@ def acknowledge(lead_id: UUID, caller: Staff, session: DbSession):
 @router.post("/v1/leads/{lead_id}/claim")
 def claim(
     lead_id: UUID,
-    body: Annotated[ClaimIn, Depends(json_model(ClaimIn, empty_is_object=True))],
     caller: Staff,
+    body: Annotated[ClaimIn, Depends(json_model(ClaimIn, empty_is_object=True))],
     session: DbSession,
 ):
     return actions.claim_lead(SqlRoutingRepository(session), caller, lead_id, body.coordinator_id, utcnow())
@@ -76,8 +80,8 @@ def claim(
 @router.post("/v1/leads/{lead_id}/decline")
 def decline(
     lead_id: UUID,
-    body: Annotated[DeclineIn, Depends(json_model(DeclineIn, empty_is_object=True))],
     caller: Staff,
+    body: Annotated[DeclineIn, Depends(json_model(DeclineIn, empty_is_object=True))],
     session: DbSession,
 ):
     return actions.decline_lead(
@@ -88,8 +92,8 @@ def decline(
 @router.post("/v1/leads/{lead_id}/reassign")
 def reassign(
     lead_id: UUID,
-    body: Annotated[ReassignIn, Depends(json_model(ReassignIn, empty_is_object=True))],
     caller: Manager,
+    body: Annotated[ReassignIn, Depends(json_model(ReassignIn, empty_is_object=True))],
     session: DbSession,
 ):
     return actions.reassign_lead(
@@ -100,8 +104,8 @@ def reassign(
 @router.post("/v1/leads/{lead_id}/status")
 def set_status(
     lead_id: UUID,
-    body: Annotated[StatusIn, Depends(json_model(StatusIn, empty_is_object=True))],
     caller: Staff,
+    body: Annotated[StatusIn, Depends(json_model(StatusIn, empty_is_object=True))],
     session: DbSession,
 ):
     return actions.set_lead_status(
@@ -110,6 +114,6 @@ def set_status(
 
 
 @router.get("/v1/leads/{lead_id}/routing")
-def routing(lead_id: UUID, caller: Staff, session: DbSession):
+def routing(lead_id: UUID, caller: HistoryReader, session: DbSession):
     """Every decision about this lead, with its rule version and explanation (no PHI)."""
     return routing_history(SqlRoutingRepository(session), caller, lead_id)

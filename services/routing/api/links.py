@@ -3,27 +3,34 @@ them act on it — acknowledge (which stops the SLA clock), take it over when it
 them, decline it (re-routed), or say the clinic cannot serve the person and record the
 alternative offered (988, their primary care provider, another service). Rules: app/links.py.
 
-The link alone shows no PHI: whoever holds an email may not be the coordinator. Details need a
-signed-in console session (the console is its own issue).
+The link alone shows no PHI and may only acknowledge: whoever holds an email may not be the
+coordinator. Declining (re-routing, or closing as not eligible) needs a console session of the
+person the link was sent to; without one, the page offers sign-in and comes back here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
+from shared.auth.sessions import csrf_matches, csrf_token_for
 from shared.clock import utcnow
-from shared.http.deps import DbSession
-from shared.http.pages import render_page
+from shared.http.csrf import same_origin
+from shared.http.deps import DbSession, session_from_cookie, signed_link
+from shared.http.pages import NO_STORE, render_page
 from shared.links import LinkInvalid
 
 from services.routing.adapters.repository import SqlRoutingRepository
 from services.routing.app import links
 from services.routing.domain.lifecycle import ActionRefused
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(
+    include_in_schema=False,
+    dependencies=[Depends(signed_link("the email's link names the lead and the person it was sent to"))],
+)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REASON_WORDS = {
     "at_capacity": "I am at capacity",
@@ -51,6 +58,8 @@ ALTERNATIVE_WORDS = {
 REFUSALS = {
     "link_expired": "This link has expired.",
     "link_not_for_you": "This lead is no longer assigned to you.",
+    "signed_in_as_someone_else": "This link was sent to someone else. Sign out, then sign in as them.",
+    "csrf_failed": "The form expired or came from another site. Open the link again.",
 }
 
 
@@ -68,10 +77,19 @@ def _result(reference: str, status: str) -> HTMLResponse:
     return render_page(TEMPLATES, "link_result.html", title=f"Lead {reference}", status_words=status)
 
 
+def _page_path(reference: str, token: str) -> str:
+    return f"/console/leads/{quote(reference, safe='')}?{urlencode({'t': token})}"
+
+
+def _sign_in_url(reference: str, token: str) -> str:
+    return "/console/sign-in?" + urlencode({"next": _page_path(reference, token)})
+
+
 @router.get("/console/leads/{reference}", response_class=HTMLResponse)
-def open_lead(reference: str, session: DbSession, t: str = "") -> HTMLResponse:
+def open_lead(reference: str, request: Request, session: DbSession, t: str = "") -> HTMLResponse:
+    signed_in = session_from_cookie(request, session)
     try:
-        view = links.open_link(SqlRoutingRepository(session), reference, t)
+        view = links.open_link(SqlRoutingRepository(session), reference, t, signed_in and signed_in[0])
     except LinkInvalid as exc:
         return _refused(exc)
     return render_page(
@@ -81,6 +99,8 @@ def open_lead(reference: str, session: DbSession, t: str = "") -> HTMLResponse:
         lead=view,
         token=t,
         base=f"/console/leads/{reference}",
+        csrf_token=csrf_token_for(signed_in[1]) if signed_in else "",
+        sign_in_url=_sign_in_url(reference, t),
         reasons=REASON_WORDS,
         cannot_serve=CANNOT_SERVE_WORDS,
         alternatives=ALTERNATIVE_WORDS,
@@ -98,13 +118,30 @@ def acknowledge_lead(reference: str, session: DbSession, t: str = Form("")) -> H
 
 @router.post("/console/leads/{reference}/decline", response_class=HTMLResponse)
 def decline_lead(
-    reference: str, session: DbSession, t: str = Form(""), reason: str = Form(""), alternative: str = Form("")
-) -> HTMLResponse:
+    reference: str,
+    request: Request,
+    session: DbSession,
+    t: str = Form(""),
+    reason: str = Form(""),
+    alternative: str = Form(""),
+    csrf_token: str = Form(""),
+):
+    signed_in = session_from_cookie(request, session)
+    if signed_in is not None and not (csrf_matches(signed_in[1], csrf_token) and same_origin(request)):
+        return _refused(LinkInvalid("csrf_failed"))
     try:
         status = links.decline_by_link(
-            SqlRoutingRepository(session), reference, t, reason, alternative, utcnow()
+            SqlRoutingRepository(session),
+            reference,
+            t,
+            reason,
+            alternative,
+            utcnow(),
+            signed_in and signed_in[0],
         )
     except LinkInvalid as exc:
+        if exc.code == "sign_in_required":
+            return RedirectResponse(_sign_in_url(reference, t), status_code=303, headers=NO_STORE)
         return _refused(exc)
     except ActionRefused as exc:
         return render_page(

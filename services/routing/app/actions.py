@@ -1,25 +1,29 @@
 """What coordinators and supervisors do to a lead: acknowledge, claim, decline (with a reason
 code), reassign, move the status on.
 
-A coordinator key acts as the coordinator it is bound to, on leads assigned to them (or sent to
-them by the escalation ladder); supervisor and admin keys may act on any lead. Each use case
-takes the caller and a lead id and returns what the API answers.
+A coordinator (key or signed-in account) acts as the coordinator it is bound to, on leads assigned
+to them or sent to them by the escalation ladder, and may claim a waiting lead of a pool they
+belong to; a supervisor on any lead of the clinic (shared/auth/policy.py). Admins configure and do
+not work leads. Outside the caller's scope, every action answers 404. Each use case takes the
+caller and a lead id and returns what the API answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
+from shared.auth import policy
 from shared.caller import Caller
 from shared.errors import DomainError
 from shared.events import ReferralStatusChangedV1
-from shared.schema import OPEN_STATUSES, Channel, Lead, LeadState, LeadStatus, Role
+from shared.schema import OPEN_STATUSES, Channel, Lead, LeadState, LeadStatus, Role, Urgency
+from shared.settings import get_settings
 
 from services.routing.app.ports import RoutingRepository
-from services.routing.app.route import assign, cancel_deadlines, route
-from services.routing.domain.codes import AssignmentKind
+from services.routing.app.route import ACTOR, add_deadline, assign, cancel_deadlines, route
+from services.routing.domain.codes import AssignmentKind, DeadlineKind
 from services.routing.domain.lifecycle import (
     CLAIMABLE,
     REASSIGNABLE,
@@ -35,8 +39,8 @@ from services.routing.domain.lifecycle import (
     is_terminal,
 )
 
-MANAGERS = frozenset({Role.supervisor, Role.admin})
-STAFF = frozenset({Role.coordinator, *MANAGERS})
+MANAGERS = (Role.supervisor,)
+STAFF = (Role.coordinator, *MANAGERS)
 
 Action = Callable[[RoutingRepository, Lead, LeadState], str]
 
@@ -56,11 +60,10 @@ def claim_lead(
     repo: RoutingRepository, caller: Caller, lead_id: UUID, on_behalf_of: UUID | None, now: datetime
 ) -> dict:
     def act(repo, lead, state):
+        may_act(repo, caller, lead, state, claim=True)
         who = on_behalf_of if caller.role in MANAGERS and on_behalf_of else caller.coordinator_id
         if who is None:
             raise DomainError("coordinator_required", 422, "Say who claims it (coordinator_id)")
-        if caller.role == Role.coordinator and state.status != LeadStatus.waiting:
-            may_act(repo, caller, lead, state)  # anyone may take a waiting lead
         return claim(repo, lead, state, who, caller.actor, now)
 
     return _act(repo, lead_id, act)
@@ -84,11 +87,11 @@ def decline_lead(
 def reassign_lead(
     repo: RoutingRepository, caller: Caller, lead_id: UUID, coordinator_id: UUID, now: datetime
 ) -> dict:
-    return _act(
-        repo,
-        lead_id,
-        lambda repo, lead, state: reassign(repo, lead, state, coordinator_id, caller.actor, now),
-    )
+    def act(repo, lead, state):
+        may_act(repo, caller, lead, state)
+        return reassign(repo, lead, state, coordinator_id, caller.actor, now)
+
+    return _act(repo, lead_id, act)
 
 
 def set_lead_status(
@@ -110,7 +113,7 @@ def set_lead_status(
 def _act(repo: RoutingRepository, lead_id: UUID, action: Action) -> dict:
     held = repo.lock(lead_id)
     if held is None:
-        raise DomainError("not_found", 404, "No such lead")
+        raise not_found()
     lead, state = held
     status = action(repo, lead, state)
     return {
@@ -125,14 +128,17 @@ def _acting_as(caller: Caller) -> UUID | None:
     return caller.coordinator_id if caller.role == Role.coordinator else None
 
 
-def may_act(repo: RoutingRepository, caller: Caller, lead: Lead, state: LeadState) -> None:
-    if caller.role in MANAGERS:
-        return
-    if caller.coordinator_id is None:
-        raise DomainError("forbidden", 403, "This key is not bound to a coordinator")
-    involved = {state.coordinator_id} | repo.escalation_recipients(lead.id)
-    if caller.coordinator_id not in involved:
-        raise DomainError("not_found", 404, "No such lead")  # outside their scope: as if absent
+def not_found() -> DomainError:
+    return DomainError("not_found", 404, "No such lead")
+
+
+def may_act(
+    repo: RoutingRepository, caller: Caller, lead: Lead, state: LeadState, *, claim: bool = False
+) -> None:
+    """Outside the caller's scope the lead is, for them, absent (404)."""
+    scope = repo.lead_scope(lead.id)
+    if scope is None or not policy.may_act(caller, scope, claim=claim):
+        raise not_found()
 
 
 # --- the actions themselves (also used by the email's signed-link page) ----------------------------
@@ -169,8 +175,21 @@ def acknowledge(
     repo.add(state)
     cancel_deadlines(repo, lead.id, now)
     repo.audit(actor, "lead.acknowledge", lead.id)
+    start_contact_clock(repo, lead, state, now)
     _tell_referrer(repo, lead, "accepted")
     return state.status
+
+
+def start_contact_clock(repo: RoutingRepository, lead: Lead, state: LeadState, now: datetime) -> None:
+    """An acknowledged crisis must be followed by contact: a forwarded email's click (or a busy
+    coordinator's) must not silence the pages for good. If nobody records contact by the deadline,
+    the deadline sweep resumes the pages and moves the ladder on (app/deadlines.py)."""
+    if state.urgency != Urgency.crisis:
+        return
+    earlier = [d for d in repo.deadlines(lead.id) if d.kind == DeadlineKind.contact]
+    due = now + timedelta(seconds=get_settings().crisis_ack_contact_seconds)
+    add_deadline(repo, lead.id, DeadlineKind.contact, len(earlier), state.coordinator_id, due)
+    repo.audit(ACTOR, "lead.contact_clock", lead.id, {"due_at": due.isoformat()})
 
 
 def _active_coordinator(repo: RoutingRepository, coordinator_id: UUID):
@@ -204,6 +223,7 @@ def claim(
         acknowledged=True,
     )
     repo.audit(actor, "lead.acknowledge", lead.id, {"claim": True})
+    start_contact_clock(repo, lead, state, now)
     _tell_referrer(repo, lead, "accepted")
     return state.status
 
@@ -299,6 +319,7 @@ def set_status(
     state.outcome_reason = reason if status == LeadStatus.closed else state.outcome_reason
     state.status_changed_at = now
     repo.add(state)
+    cancel_deadlines(repo, lead.id, now, kind=DeadlineKind.contact)  # contact recorded
     repo.audit(actor, f"lead.{status}", lead.id, {"reason": reason})
     if status == LeadStatus.scheduled:
         _tell_referrer(repo, lead, "in-progress", "scheduled")

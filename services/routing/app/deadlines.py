@@ -14,7 +14,7 @@ from uuid import UUID
 
 from shared.events import LeadClassifiedV1, LeadEscalatedV1
 from shared.logging import get_logger
-from shared.schema import Escalation, Lead, LeadState, Urgency
+from shared.schema import Escalation, Lead, LeadState, LeadStatus, Urgency
 
 from services.routing.app.coverage import raise_alert
 from services.routing.app.ports import RoutingRepository
@@ -59,6 +59,12 @@ def fire_deadline(repo: RoutingRepository, deadline_id: UUID, now: datetime) -> 
     deadline.status = DeadlineStatus.fired
     deadline.fired_at = now
     repo.add(deadline)
+    if deadline.kind == DeadlineKind.contact:
+        if held is None or held[1].status != LeadStatus.acknowledged:
+            deadline.status = DeadlineStatus.cancelled  # contact recorded (or the lead moved on)
+            return "cancelled"
+        resume_crisis_pages(repo, *held, now)
+        return "contact_overdue"
     if held is None or held[1].status not in UNACKNOWLEDGED:
         deadline.status = DeadlineStatus.cancelled
         return "cancelled"
@@ -70,6 +76,26 @@ def fire_deadline(repo: RoutingRepository, deadline_id: UUID, now: datetime) -> 
         _count_timeout(repo, lead, state)
     advance_ladder(repo, lead, state, now, cause=EscalationCause.timeout)
     return "escalated"
+
+
+def resume_crisis_pages(repo: RoutingRepository, lead: Lead, state: LeadState, now: datetime) -> None:
+    """An acknowledged crisis with no contact recorded in time: it counts as unacknowledged again,
+    the assignee is paged now (and every few minutes until someone acts) and the ladder moves on."""
+    state.status = LeadStatus.notified
+    state.acknowledged_at = None
+    state.status_changed_at = now
+    repo.add(state)
+    repo.audit(ACTOR, "lead.contact_overdue", lead.id, {"coordinator_id": str(state.coordinator_id)})
+    latest = repo.latest_assignment(lead.id)
+    base = latest.step if latest else 0
+    used = [
+        d.step
+        for d in repo.deadlines(lead.id)
+        if d.kind == DeadlineKind.crisis_repeat and d.step // 1000 == base
+    ]
+    _repeat_crisis_page(repo, lead, state, max(used, default=base * 1000) + 1, now)
+    advance_ladder(repo, lead, state, now, cause=EscalationCause.no_contact)
+    log.warning("crisis_contact_overdue", lead_id=str(lead.id))
 
 
 def _repeat_crisis_page(

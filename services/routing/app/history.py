@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from shared.auth.policy import may_read_routing
 from shared.caller import Caller
-from shared.errors import DomainError
 from shared.schema import LeadStatus
 
-from services.routing.app.actions import may_act
+from services.routing.app.actions import not_found
 from services.routing.app.ports import RoutingRepository
 
 
 def routing_history(repo: RoutingRepository, caller: Caller, lead_id: UUID) -> dict:
     held = repo.read(lead_id)
-    if held is None:
-        raise DomainError("not_found", 404, "No such lead")
+    scope = repo.lead_scope(lead_id) if held is not None else None
+    if held is None or scope is None or not may_read_routing(caller, scope):
+        raise not_found()
     lead, state = held
-    may_act(repo, caller, lead, state)
     waiting = state.status == LeadStatus.waiting
     return {
         "lead_id": str(lead.id),

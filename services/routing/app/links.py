@@ -3,6 +3,11 @@
 The token names the lead (by its opaque reference) and the coordinator it was sent to. That
 coordinator may act as the lead's owner, as a person the escalation ladder told (they may take
 the lead over), or as a copied clinical reviewer (who may only look).
+
+A link can be forwarded, so the link alone may only show the PHI-free page and acknowledge (and an
+acknowledged crisis still needs contact recorded in time, app/actions.py). Declining — re-routing
+the lead or closing it as not eligible — needs a signed-in session of the very person the link
+was sent to: the link page sends them through sign-in and back.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from shared.caller import Caller, CallerKind
 from shared.links import LinkClaim, LinkInvalid, verify_token
 from shared.schema import OPEN_STATUSES, Lead, LeadState, LeadStatus
 
@@ -35,7 +41,8 @@ class LinkView:
     created_at: datetime
     can_acknowledge: bool
     acknowledge_label: str
-    can_decline: bool
+    can_decline: bool  # the owner, signed in as themself
+    sign_in_to_decline: bool  # the owner, not signed in (or signed in as someone else)
 
 
 def _load(repo: RoutingRepository, reference: str, token: str) -> tuple[LinkClaim, Lead, LeadState, Relation]:
@@ -58,10 +65,24 @@ def _actor(claim: LinkClaim) -> str:
     return f"link:{claim.coordinator_id}"
 
 
-def open_link(repo: RoutingRepository, reference: str, token: str) -> LinkView:
+def is_recipient(claim: LinkClaim, signed_in: Caller | None) -> bool:
+    """Is the browser signed in (a console session, not a key) as the person the link names?"""
+    return (
+        signed_in is not None
+        and signed_in.kind == CallerKind.session
+        and signed_in.coordinator_id is not None
+        and signed_in.coordinator_id == claim.coordinator_id
+    )
+
+
+def open_link(
+    repo: RoutingRepository, reference: str, token: str, signed_in: Caller | None = None
+) -> LinkView:
     """Raises LinkInvalid. Every opening is audited."""
     claim, lead, state, relation = _load(repo, reference, token)
     repo.audit(_actor(claim), "lead.link_open", lead.id)
+    declinable = relation == Relation.owner and state.status in OPEN_STATUSES
+    recipient = is_recipient(claim, signed_in)
     return LinkView(
         reference=lead.reference,
         urgency=state.urgency,
@@ -69,7 +90,8 @@ def open_link(repo: RoutingRepository, reference: str, token: str) -> LinkView:
         created_at=lead.created_at,
         can_acknowledge=state.status in UNACKNOWLEDGED and relation in (Relation.owner, Relation.escalated),
         acknowledge_label="Acknowledge" if relation == Relation.owner else "Take this lead",
-        can_decline=relation == Relation.owner and state.status in OPEN_STATUSES,
+        can_decline=declinable and recipient,
+        sign_in_to_decline=declinable and not recipient,
     )
 
 
@@ -85,12 +107,23 @@ def acknowledge_by_link(repo: RoutingRepository, reference: str, token: str, now
 
 
 def decline_by_link(
-    repo: RoutingRepository, reference: str, token: str, reason: str, alternative: str, now: datetime
+    repo: RoutingRepository,
+    reference: str,
+    token: str,
+    reason: str,
+    alternative: str,
+    now: datetime,
+    signed_in: Caller | None,
 ) -> str:
-    """Words for the result page. Raises LinkInvalid (only the owner may decline) or ActionRefused."""
+    """Words for the result page. Raises LinkInvalid (only the owner may decline, signed in as
+    themself: `sign_in_required` / `signed_in_as_someone_else`) or ActionRefused."""
     claim, lead, state, relation = _load(repo, reference, token)
     if relation != Relation.owner:
         raise LinkInvalid("link_not_for_you")
+    if signed_in is None:
+        raise LinkInvalid("sign_in_required")
+    if not is_recipient(claim, signed_in):
+        raise LinkInvalid("signed_in_as_someone_else")
     decline(
         repo,
         lead,
@@ -98,7 +131,7 @@ def decline_by_link(
         claim.coordinator_id,
         reason,
         {"kind": alternative} if alternative else None,
-        _actor(claim),
+        signed_in.actor,
         now,
     )
     if state.status == LeadStatus.not_eligible:

@@ -93,6 +93,7 @@ def route(
 
     on_call = on_call_at(repo.schedule(), by_id, now)
     decision = decide(lead_facts, people, ruleset, now, on_call, rng=rng, exclude=set(exclude))
+    state.candidate_ids = [str(c) for c in decision.candidates]  # the pool that may read it
     if decision.chosen is None:
         _wait(repo, lead, state, decision, now)
         return decision

@@ -17,6 +17,7 @@ class AssignmentKind(StrEnum):
 class DeadlineKind(StrEnum):
     acknowledge = "acknowledge"  # the SLA: when it passes, the ladder climbs
     crisis_repeat = "crisis_repeat"  # a crisis page repeats until someone acknowledges
+    contact = "contact"  # an acknowledged crisis: contact must be recorded by then, or pages resume
 
 
 class DeadlineStatus(StrEnum):
@@ -28,6 +29,7 @@ class DeadlineStatus(StrEnum):
 class EscalationCause(StrEnum):
     timeout = "timeout"
     notification_failed = "notification_failed"
+    no_contact = "no_contact"  # a crisis was acknowledged but nobody recorded contact in time
 
 
 class AlertKind(StrEnum):

@@ -72,6 +72,9 @@ class Decision:
     reviewers: list[Person] = field(default_factory=list)
     review_flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Everyone the decision considered (its pools' members, on call, last resort): the lead's pool,
+    # whose members may read it (shared/auth/policy.py).
+    candidates: list[UUID] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -166,13 +169,16 @@ def decide(
     skipped_codes: set = set()
     seen: set[UUID] = set()
     tried_pools: list[tuple[str, list[Person]]] = []
+    considered: dict[UUID, None] = {}  # ordered set
 
     def eligible_in(name: str, ignore_capacity: bool = False) -> list[Person]:
         if name == ON_CALL_POOL:
             members = [o.person for o in on_call if o.person.id not in exclude]
+            considered.update((p.id, None) for p in members)
             # On call means available now, any hour, capacity or not (a crisis cannot wait).
             return [p for p in members if p.active]
         members = pool_members(name, ruleset.pools.get(name), staff, lead)
+        considered.update((p.id, None) for p in members)
         tried_pools.append((name, members))
         out = []
         for p in members:
@@ -196,6 +202,8 @@ def decide(
             [(p, why) for p, why in skipped if p.id != person.id],
             notes=list(notes),
         )
+        considered.update((p.id, None) for p in members)
+        decision.candidates = list(considered)
         _copy_reviewer(decision, lead, people, ruleset, now, rng)
         return decision
 
@@ -260,7 +268,16 @@ def decide(
         until, wait = now + NOBODY_RECHECK, WaitReason.empty_pools
         reason = "no coordinator in the rule's pools"
     return Decision(
-        rule, None, Via.wait, None, action.strategy, skipped, wait_until=until, wait=wait, wait_reason=reason
+        rule,
+        None,
+        Via.wait,
+        None,
+        action.strategy,
+        skipped,
+        wait_until=until,
+        wait=wait,
+        wait_reason=reason,
+        candidates=list(considered),
     )
 
 
