@@ -61,12 +61,12 @@ def form_token(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client, email: str, password: str = PASSWORD, next_path: str = ""):
+def sign_in(client, email: str, password: str = PASSWORD, next_path: str = "", origin: str = ORIGIN):
     """Through the real form: GET the page (its CSRF cookie and field), POST the form."""
     page = client.get("/console/sign-in", params={"next": next_path} if next_path else None)
     return client.post(
         "/console/sign-in",
         data={"email": email, "password": password, "next": next_path, "csrf_token": form_token(page.text)},
-        headers={"Origin": ORIGIN},
+        headers={"Origin": origin},
         follow_redirects=False,
     )
