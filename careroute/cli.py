@@ -123,12 +123,20 @@ def migrate(revision: str = typer.Argument("head")) -> None:
 
 @app.command("seed-demo")
 def seed_demo() -> None:
-    """Add demo coordinators and one API key per role (keys are printed once)."""
+    """Add demo coordinators, one API key per role (printed once) and one staff account per role."""
     _settings()
     from careroute.seed import seed_demo as seed
 
     for role, key in seed():
         typer.echo(f"{role:12} {key}")
+    from careroute.seed import seed_demo_accounts
+
+    settings = _settings()
+    accounts_file = settings.var_dir / "demo-accounts.txt"
+    for role, email, password, totp_secret in seed_demo_accounts(accounts_file):
+        extra = f"  TOTP secret (development only): {totp_secret}" if totp_secret else ""
+        typer.echo(f"{role:12} {email:28} {password}{extra}")
+    typer.echo(f"(accounts also in {accounts_file})")
 
 
 @apikey_app.command("create")
@@ -210,8 +218,12 @@ def classify(
 
 
 # Routing's commands: directory / rules / oncall import-export and checks, and the simulator.
+# The console's commands: staff accounts and the audit trail.
+from services.console.cli import audit_app, user_app  # noqa: E402
 from services.routing.cli import directory_app, leads_app, oncall_app, rules_app, simulate  # noqa: E402
 
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
 app.add_typer(directory_app, name="directory")
 app.add_typer(leads_app, name="leads")
 app.add_typer(rules_app, name="rules")

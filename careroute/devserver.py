@@ -27,6 +27,16 @@ def _spawn(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "careroute.cli", *args], env=os.environ.copy())
 
 
+def _accounts_banner(accounts) -> str:
+    lines = []
+    for role, email, password, totp_secret in accounts:
+        extra = f"   TOTP secret (development only): {totp_secret}" if totp_secret else ""
+        lines.append(f"  {role:12} {email:28} {password}{extra}\n")
+    if any(secret for *_, secret in accounts):
+        lines.append("  (a code: .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\")\n")
+    return "".join(lines)
+
+
 def run_dev(port: int | None) -> int:
     if port is not None:
         os.environ["CAREROUTE_PORT"] = str(port)
@@ -49,6 +59,11 @@ def run_dev(port: int | None) -> int:
         keys_file.write_text("".join(f"{role:12} {key}\n" for role, key in created))
         keys_file.chmod(0o600)
 
+    from careroute.seed import seed_demo_accounts
+
+    accounts_file = settings.var_dir / "demo-accounts.txt"
+    accounts = seed_demo_accounts(accounts_file)
+
     children = {name: _spawn(args) for name, args in CHILDREN.items()}
     base = settings.public_base_url
     typer.echo(
@@ -59,6 +74,8 @@ def run_dev(port: int | None) -> int:
         f"  email outbox   {settings.outbox_dir}   (read with: .venv/bin/careroute outbox list)\n"
         f"  demo API keys  ({keys_file})\n"
         + (keys_file.read_text() if keys_file.exists() else "  (none)\n")
+        + f"  demo accounts  sign in at {base}/console/sign-in   ({accounts_file})\n"
+        + _accounts_banner(accounts)
         + "  Try:  curl -X POST "
         f"{base}/v1/inquiries/web -H 'content-type: application/json' -d "
         '\'{"name":"Ana Example","phone":"+1 949 555 0100","email":"ana@example.com",'

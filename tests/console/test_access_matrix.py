@@ -285,7 +285,7 @@ def test_every_route_and_every_caller_get_the_expected_answer(world):
 
 def render_matrix() -> str:
     def cell(value) -> str:
-        return f"{value[0]} / s {value[1]}" if isinstance(value, tuple) else str(value)
+        return f"k {value[0]} / s {value[1]}" if isinstance(value, tuple) else str(value)
 
     lines = [
         "| route | target | " + " | ".join(COLUMNS) + " |",

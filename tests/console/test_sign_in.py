@@ -17,7 +17,7 @@ from shared.schema import LoginAttempt, StaffSession, StaffUser
 from tests.support.auth import ORIGIN, PASSWORD, form_token, make_user, sign_in
 from tests.support.factories_auth import coordinator_person
 
-from services.console.app.sign_in import safe_next
+from services.console.domain.review import safe_next
 
 
 def _user(email: str) -> StaffUser:

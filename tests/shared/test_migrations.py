@@ -1,4 +1,5 @@
-"""0004_table_owners moves data both ways, on PostgreSQL and on SQLite (batch mode)."""
+"""Migrations move data both ways, on PostgreSQL and on SQLite (batch mode): 0004_table_owners and
+0005_identity."""
 
 from __future__ import annotations
 
@@ -101,3 +102,57 @@ def test_table_owners_migration_moves_routing_state_and_key_bindings_and_back(sc
         assert conn.execute(text("SELECT status FROM lead WHERE reference = 'routed'")).scalar_one() == ROUTED
         assert conn.execute(text("SELECT count(*) FROM coordinator_key")).scalar_one() == 1
     upgrade("head")
+
+
+def test_identity_migration_adds_accounts_sessions_and_scopes_and_removes_them(scratch_database):
+    from sqlalchemy import inspect
+
+    from shared.db import get_engine
+    from shared.migrate import downgrade, upgrade
+
+    upgrade("0004")
+    _seed_at_0004(scratch_database)
+    upgrade("0005")
+    engine = get_engine()
+    tables = set(inspect(engine).get_table_names())
+    assert {"staff_user", "staff_session", "login_attempt", "break_glass_grant"} <= tables
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT submitted_by_user_id FROM lead")).scalar_one() is None
+        assert conn.execute(text("SELECT candidate_ids FROM lead_state")).scalar_one() is None
+        conn.execute(
+            text(
+                "INSERT INTO staff_user (id, email, display_name, role, password_hash, created_at,"
+                " password_changed_at) VALUES (:id, 'a@clinic.example', 'A', 'admin', 'x', CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP)"
+            ),
+            {"id": _id(uuid.uuid4(), scratch_database)},
+        )
+    downgrade("0004")
+    engine = get_engine()
+    assert "staff_user" not in set(inspect(engine).get_table_names())
+    columns = {c["name"] for c in inspect(engine).get_columns("lead")}
+    assert "submitted_by_user_id" not in columns
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT status FROM lead_state")).scalar_one() == ROUTED  # data kept
+    upgrade("head")
+
+
+def _seed_at_0004(dialect: str) -> None:
+    from shared.db import get_engine
+
+    lead = _id(uuid.uuid4(), dialect)
+    with get_engine().begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO lead (id, reference, channel, risk_flag, created_at)"
+                " VALUES (:id, 'R-MIGRATE', 'web', false, CURRENT_TIMESTAMP)"
+            ),
+            {"id": lead},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO lead_state (lead_id, status, classify_attempts, dispatch_count, status_changed_at,"
+                " escalation_step) VALUES (:id, 'routed', 0, 0, CURRENT_TIMESTAMP, 0)"
+            ),
+            {"id": lead},
+        )

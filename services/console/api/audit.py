@@ -15,7 +15,9 @@ from shared.db import new_session
 from shared.http.deps import DbSession, client_ip, require_caller
 from shared.schema import AuditEvent, Role
 
+from services.console.adapters.audit_store import SqlAuditStore
 from services.console.app import audit
+from services.console.domain.review import AuditFilter
 
 router = APIRouter(tags=["access"])
 Reviewer = Annotated[Caller, Depends(require_caller(Role.supervisor))]
@@ -26,11 +28,11 @@ def _filter(
     actor: str | None = Query(None, max_length=80),
     since: datetime | None = None,
     until: datetime | None = None,
-) -> audit.AuditFilter:
-    return audit.AuditFilter(lead_id=lead_id, actor=actor, since=since, until=until)
+) -> AuditFilter:
+    return AuditFilter(lead_id=lead_id, actor=actor, since=since, until=until)
 
 
-Filter = Annotated[audit.AuditFilter, Depends(_filter)]
+Filter = Annotated[AuditFilter, Depends(_filter)]
 
 
 @router.get("/v1/audit")
@@ -42,7 +44,7 @@ def get_audit(
     limit: int = Query(100, ge=1, le=1000),
     before: int | None = Query(None, ge=1),
 ):
-    items, cursor = audit.page(session, where, limit, before)
+    items, cursor = audit.page(SqlAuditStore(session), where, limit, before)
     next_url = None
     if cursor is not None:
         next_url = str(request.url.include_query_params(before=cursor))
@@ -69,7 +71,7 @@ def export_audit(
     def rows():
         reader = new_session()  # the request's session closes when the handler returns
         try:
-            entries = audit.export(reader, where)
+            entries = audit.export(SqlAuditStore(reader), where)
             yield from audit.as_csv(entries) if format == "csv" else audit.as_jsonl(entries)
         finally:
             reader.close()

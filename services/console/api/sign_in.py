@@ -26,7 +26,8 @@ from shared.http.pages import NO_STORE, render_page
 from shared.schema import StaffSession, StaffUser
 
 from services.console.app import sign_in as flow
-from services.console.app.sign_in import Outcome, Step, safe_next
+from services.console.app.sign_in import Outcome, Step
+from services.console.domain.review import HOME, safe_next
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -175,7 +176,7 @@ def enrol_page(request: Request, db: DbSession):
     if current is None or current[0].stage not in (sessions.ENROL, sessions.FULL):
         return _redirect(SIGN_IN)
     if current[1].totp_secret:
-        return _redirect(flow.HOME)  # enrolled already; an admin resets it (`careroute user reset`)
+        return _redirect(HOME)  # enrolled already; an admin resets it (`careroute user reset`)
     return _enrol_page(db, current[1], current[2])
 
 

@@ -1,0 +1,1 @@
+"""The console's use cases: sign-in, account administration, audit review, break-the-glass."""

@@ -9,50 +9,27 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
-from sqlmodel import Session, col, select
+from shared.schema import AuditEvent
 
-from shared.schema import AuditEvent, BreakGlassGrant
+from services.console.app.ports import AuditStore
+from services.console.domain.review import AuditFilter
 
 EXPORT_BATCH = 500
 CSV_COLUMNS = ("id", "at", "actor", "action", "lead_id", "client_ip", "via", "detail")
 
 
-@dataclass(frozen=True)
-class AuditFilter:
-    lead_id: UUID | None = None
-    actor: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def clauses(self) -> list:
-        out = []
-        if self.lead_id is not None:
-            out.append(AuditEvent.lead_id == self.lead_id)
-        if self.actor:
-            out.append(AuditEvent.actor == self.actor)
-        if self.since is not None:
-            out.append(col(AuditEvent.at) >= self.since)
-        if self.until is not None:
-            out.append(col(AuditEvent.at) < self.until)
-        return out
-
-
-def _reasons(db: Session, rows: list[AuditEvent]) -> dict[str, str]:
+def _reasons(store: AuditStore, rows: list[AuditEvent]) -> dict[str, str]:
     ids = []
     for row in rows:
         grant = (row.detail or {}).get("grant_id") if row.action == "lead.break_glass" else None
         try:
-            ids.append(UUID(grant)) if grant else None
+            if grant:
+                ids.append(UUID(grant))
         except ValueError:
             continue
-    if not ids:
-        return {}
-    grants = db.exec(select(BreakGlassGrant).where(col(BreakGlassGrant.id).in_(ids))).all()
-    return {str(g.id): g.reason for g in grants}
+    return store.grant_reasons(ids)
 
 
 def entry(row: AuditEvent, reasons: dict[str, str]) -> dict:
@@ -78,33 +55,25 @@ def _via_of(actor: str) -> str:
     )
 
 
-def page(db: Session, where: AuditFilter, limit: int, before: int | None) -> tuple[list[dict], int | None]:
+def page(
+    store: AuditStore, where: AuditFilter, limit: int, before: int | None
+) -> tuple[list[dict], int | None]:
     """Newest first; `before` is the cursor (the last id of the previous page)."""
-    query = select(AuditEvent).where(*where.clauses())
-    if before is not None:
-        query = query.where(col(AuditEvent.id) < before)
-    rows = list(db.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit + 1)).all())
+    rows = store.newest(where, limit + 1, before)
     more = len(rows) > limit
     rows = rows[:limit]
-    reasons = _reasons(db, rows)
+    reasons = _reasons(store, rows)
     return [entry(r, reasons) for r in rows], (rows[-1].id if more and rows else None)
 
 
-def export(db: Session, where: AuditFilter) -> Iterator[dict]:
+def export(store: AuditStore, where: AuditFilter) -> Iterator[dict]:
     """Every matching entry, oldest first, read in batches."""
     after = 0
     while True:
-        rows = list(
-            db.exec(
-                select(AuditEvent)
-                .where(*where.clauses(), col(AuditEvent.id) > after)
-                .order_by(col(AuditEvent.id))
-                .limit(EXPORT_BATCH)
-            ).all()
-        )
+        rows = store.oldest_after(where, after, EXPORT_BATCH)
         if not rows:
             return
-        reasons = _reasons(db, rows)
+        reasons = _reasons(store, rows)
         for row in rows:
             yield entry(row, reasons)
         after = rows[-1].id

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
@@ -21,8 +20,9 @@ from shared.auth.lockout import account_key, record_attempt, seconds_locked
 from shared.logging import get_logger
 from shared.schema import AuditEvent, StaffSession, StaffUser
 
+from services.console.domain.review import HOME, safe_next
+
 log = get_logger(__name__)
-HOME = "/console"
 
 
 class Outcome(StrEnum):
@@ -39,19 +39,6 @@ class Step:
     token: str | None = None  # the new session token to set in the cookie
     next_path: str = HOME
     retry_after: int = 0
-
-
-def safe_next(value: str | None) -> str:
-    """A local path to return to after sign-in; anything else (another site, a scheme, `//host`,
-    a backslash trick, control characters) falls back to the console's home."""
-    if not value or len(value) > 500 or not value.startswith("/") or value.startswith(("//", "/\\")):
-        return HOME
-    if any(ord(ch) < 32 or ch == "\\" for ch in value):
-        return HOME
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return HOME
-    return value
 
 
 def _audit(db: Session, user: StaffUser | None, action: str, client_ip: str | None, detail: dict) -> None:

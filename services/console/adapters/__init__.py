@@ -1,0 +1,1 @@
+"""The console's storage: the audit trail's review queries."""

@@ -1,0 +1,1 @@
+"""Pure rules of the console (no FastAPI, SQL or Celery)."""
