@@ -257,3 +257,22 @@ def test_next_accepts_only_local_paths():
     ):
         assert safe_next(hostile) == "/console"
     assert safe_next("/console/leads/R-ABC123?t=token") == "/console/leads/R-ABC123?t=token"
+
+
+def test_a_session_token_from_before_sign_in_is_worthless_after_it(client):
+    """Session fixation: whatever session cookie the browser carried (here a half-finished sign-in)
+    is ended at sign-in, and a new token is set. (A fully signed-in browser is sent on from the
+    sign-in page; the `__Host-` cookie prefix keeps other hosts from planting one in production.)"""
+    from shared.auth.sessions import MFA, start_session
+
+    planted_user = make_user("call_center", email="planted@clinic.example")
+    with unit_of_work() as db:
+        planted = start_session(db, db.get(StaffUser, planted_user.id), MFA, utcnow(), None, None)
+    client.cookies.set("careroute_session", planted)
+    make_user("call_center", email="agent@clinic.example")
+    response = sign_in(client, "agent@clinic.example")
+    new_token = response.cookies.get("careroute_session")
+    assert response.status_code == 303 and new_token and new_token != planted
+    with unit_of_work() as db:
+        owners = {row.user_id for row in db.exec(select(StaffSession)).all()}
+    assert owners == {_user("agent@clinic.example").id}  # the planted session is gone

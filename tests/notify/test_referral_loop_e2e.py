@@ -41,7 +41,10 @@ def test_referrer_hears_back_with_a_reference_and_a_working_status_link(client, 
         response = client.post(
             "/v1/referrals",
             content=json.dumps(body),
-            headers={"content-type": "application/json", **make_key("provider")},
+            headers={
+                "content-type": "application/json",
+                **make_key("provider", organization="Harbor Psychiatry"),
+            },
         )
         assert response.status_code == 202
         reference = response.json()["reference"]
