@@ -11,11 +11,13 @@ from fastapi import FastAPI
 
 from shared.http.health import router as health_router
 from shared.http.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from shared.http.problems import install_problem_handlers
+from shared.http.problems import install_problem_handlers, register_problem_renderer
 from shared.logging import configure_logging
 from shared.settings import get_settings
+from shared.smart import FHIR_BASE_PATH
 
 from services.intake import api as intake_api
+from services.intake.api.fhir.outcome import fhir_problem
 from services.notify import api as notify_api
 from services.notify.api.webhooks import WEBHOOK_MAX_BODY_BYTES, WEBHOOK_PATH
 from services.routing import api as routing_api
@@ -33,14 +35,20 @@ def build_app() -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )
     install_problem_handlers(app)
+    register_problem_renderer(FHIR_BASE_PATH, fhir_problem)  # FHIR clients read OperationOutcomes
     for router in [*intake_api.routers(), *routing_api.routers(), *notify_api.routers(), health_router]:
         app.include_router(router)
     # Outermost first: the request id wraps everything, then the body limit (SendGrid's webhook
-    # batches are larger than anything else we accept).
+    # batches and FHIR referrals carrying a PDF are larger than anything else we accept).
+    fhir_limit = settings.fhir_max_body_bytes
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        per_path={WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES},
+        per_path={
+            WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES,
+            FHIR_BASE_PATH: fhir_limit,
+            f"{FHIR_BASE_PATH}/ServiceRequest": fhir_limit,
+        },
     )
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,4 +1,5 @@
-"""Who is calling: an API key now; a staff session (the console) and the public edge later.
+"""Who is calling: an API key or a SMART client's access token now; a staff session (the console)
+later; or the public edge.
 
 A plain value built once per request by the `require_caller` dependency (shared/http/deps.py);
 use cases take it to decide what the caller may see and do.
@@ -17,6 +18,7 @@ class CallerKind(StrEnum):
     api_key = "api_key"
     session = "session"  # a signed-in console user: arrives with the access issue
     public = "public"  # nobody signed in: the public web form
+    smart_client = "smart_client"  # an EHR with a SMART Backend Services access token
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Caller:
     role: Role | None = None
     organization: str | None = None  # a provider key's practice: scopes what it may read
     coordinator_id: UUID | None = None  # the coordinator a coordinator or supervisor key acts as
+    # What an OAuth access token allows ({"Task.r", "ServiceRequest.c", ...}); None: not limited
+    # by scopes (an API key). A scoped caller reaches only routes that name a scope it holds.
+    scopes: frozenset[str] | None = None
 
     @property
     def actor(self) -> str:
@@ -34,6 +39,8 @@ class Caller:
             return f"key:{self.id}"
         if self.kind == CallerKind.session:
             return f"user:{self.id}"
+        if self.kind == CallerKind.smart_client:
+            return f"smart:{self.id}"
         return "public"
 
 

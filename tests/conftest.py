@@ -135,6 +135,13 @@ TABLES = (
     "reviewer_copy",
     "routing_alert",
     "lead_state",
+    # FHIR intake and SMART clients
+    "fhir_attachment",
+    "fhir_identifier",
+    "fhir_resource",
+    "fhir_referral",
+    "smart_assertion_jti",
+    "smart_client",
 )
 
 

@@ -4,8 +4,9 @@
 is sent, so a 2xx means the data is durable) and rolled back when it raises. The caller is looked
 up on the same session: one transaction per request.
 
-`require_caller(*roles)`: who is calling, from `Authorization: Bearer <API key>`, refused unless
-their role is one of `roles`. A staff session (the console's cookie) is the next kind of caller:
+`require_caller(*roles, scope=...)`: who is calling, from `Authorization: Bearer <API key>` or a
+SMART Backend Services access token (shared/smart/tokens.py), refused unless their role is one of
+`roles` — and, for a token, unless it holds the route's `scope`. A staff session (the console's cookie) is the next kind of caller:
 it will be resolved here too, so routers keep asking only for a `Caller`.
 
 Handlers that use these are plain `def`: FastAPI runs them, and these dependencies, in its thread
@@ -25,6 +26,7 @@ from shared.caller import Caller
 from shared.db import new_session
 from shared.errors import DomainError
 from shared.schema import Role
+from shared.smart.tokens import authenticate_access_token
 
 
 def _session() -> Iterator[Session]:
@@ -47,8 +49,8 @@ def _unauthorized() -> DomainError:
     return DomainError(
         "unauthorized",
         401,
-        "A valid API key is required",
-        detail="Send it as `Authorization: Bearer <key>`.",
+        "A valid API key or access token is required",
+        detail="Send it as `Authorization: Bearer <key or token>`.",
         headers={"WWW-Authenticate": "Bearer"},
     )
 
@@ -58,20 +60,33 @@ def caller_from(request: Request, session: Session) -> Caller:
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         raise _unauthorized()
-    caller = authenticate(session, presented.strip())
+    token = presented.strip()
+    if token.startswith("cr_"):
+        caller = authenticate(session, token)
+    else:
+        caller = authenticate_access_token(session, token)
     if caller is None:
         raise _unauthorized()
     return caller
 
 
-def require_caller(*roles: Role) -> Callable[..., Caller]:
-    """A dependency: the authenticated caller, if their role is one of `roles` (else 401 / 403)."""
+def require_caller(*roles: Role, scope: str | None = None) -> Callable[..., Caller]:
+    """A dependency: the authenticated caller, if their role is one of `roles` (else 401 / 403).
+    A scope-limited caller (an access token) also needs `scope`, e.g. "Task.r": a route that
+    names none is closed to tokens."""
     allowed = frozenset(roles)
 
     def dependency(request: Request, session: DbSession) -> Caller:
         caller = caller_from(request, session)
         if caller.role not in allowed:
             raise DomainError("forbidden", 403, "This key's role may not do this")
+        if caller.scopes is not None and (scope is None or scope not in caller.scopes):
+            raise DomainError(
+                "insufficient_scope",
+                403,
+                "This access token's scopes do not allow this",
+                headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+            )
         return caller
 
     return dependency

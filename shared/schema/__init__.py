@@ -16,6 +16,7 @@ from shared.enums import (
     Role,
     Urgency,
 )
+from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
 from shared.schema.intake import IdempotencyRecord, Lead, LeadContact
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
 from shared.schema.platform import ApiKey, AuditEvent, Heartbeat, InboxClaim, OutboxEvent
@@ -32,12 +33,17 @@ from shared.schema.routing import (
     RoutingRuleset,
     SlaDeadline,
 )
+from shared.schema.smart import SmartAssertionJti, SmartClient
 
 PLATFORM = "platform"
 OWNER: dict[str, str] = {
     "lead": "intake",
     "lead_contact": "intake",
     "idempotency_record": "intake",
+    "fhir_referral": "intake",
+    "fhir_resource": "intake",
+    "fhir_identifier": "intake",
+    "fhir_attachment": "intake",
     "lead_state": "routing",
     "classification": "routing",
     "coordinator": "routing",
@@ -57,6 +63,8 @@ OWNER: dict[str, str] = {
     "heartbeat": PLATFORM,
     "audit_event": PLATFORM,
     "api_key": PLATFORM,
+    "smart_client": PLATFORM,
+    "smart_assertion_jti": PLATFORM,
 }
 
 __all__ = [
@@ -73,6 +81,10 @@ __all__ = [
     "Coordinator",
     "DeliveryEvent",
     "Escalation",
+    "FhirAttachment",
+    "FhirIdentifier",
+    "FhirReferral",
+    "FhirResource",
     "Heartbeat",
     "IdempotencyRecord",
     "InboxClaim",
@@ -91,5 +103,7 @@ __all__ = [
     "RoutingAlert",
     "RoutingRuleset",
     "SlaDeadline",
+    "SmartAssertionJti",
+    "SmartClient",
     "Urgency",
 ]

@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlmodel import Session
 
-from shared.caller import Caller
+from shared.caller import Caller, CallerKind
 from shared.events import Event
 from shared.outbox import add_event
 from shared.readmodel.lead_view import LeadView, load_lead_view
@@ -58,7 +58,7 @@ class SqlIntakeRepository:
             risk_flag=risk_flag,
             language=inquiry.language,
             organization=inquiry.organization,
-            submitted_by_key_id=caller.id,
+            submitted_by_key_id=caller.id if caller.kind == CallerKind.api_key else None,
             phone_hash=contact_keys[0],
             email_hash=contact_keys[1],
             region=region,
