@@ -286,3 +286,19 @@ def assertion(
     body.update(claims)
     headers = {"kid": kid} if kid else None
     return jwt.encode(body, private_key, algorithm=alg, headers=headers)
+
+
+def jwks_of(private_key) -> dict:
+    """The public JWKS an EHR would publish for `private_key`."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    public = private_key.public_key()
+    if isinstance(public, rsa.RSAPublicKey):
+        jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
+        jwk["alg"] = "RS384"
+    else:
+        jwk = ECAlgorithm.to_jwk(public, as_dict=True)
+        jwk["alg"] = "ES384"
+    jwk["kid"] = "ehr-key-1"
+    return {"keys": [jwk]}
