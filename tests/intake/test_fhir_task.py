@@ -189,3 +189,30 @@ def test_the_referrer_gets_the_status_email_and_page_for_a_fhir_referral(client,
     link = re.search(r"(/referrals/R-[0-9A-Z]+/status\?t=[^\s\"<]+)", text).group(1)
     page = client.get(link)
     assert page.status_code == 200 and "received" in page.text and "Fhirpatient" not in page.text
+
+
+def test_no_phi_from_a_fhir_referral_reaches_logs_events_or_the_audit_trail(client, make_key, capfd):
+    from shared.schema import AuditEvent
+
+    _done.clear()
+    make_coordinator(name="Sam Ortiz", email="sam@clinic.example", specialties=["depression"])
+    key = make_key("provider", organization=ORG)
+    _submit(client, key, note="Canary-Narrative-7731 wants to disappear")
+    bad = referral_bundle(icd10="CANARY-CODE")
+    client.post("/fhir/r4", content=json.dumps(bad), headers={**FHIR_JSON, **key})
+    _drain()
+    captured = capfd.readouterr()
+    with unit_of_work() as session:
+        payloads = json.dumps([e.payload for e in session.exec(select(OutboxEvent)).all()])
+        audit = json.dumps([a.detail for a in session.exec(select(AuditEvent)).all()])
+    for canary in (
+        "Fhirpatient",
+        "555-0177",
+        "5550177",
+        "jordan@example.com",
+        "Canary-Narrative",
+        "CANARY-CODE",
+        "F33.2",
+    ):
+        for where in (captured.out, captured.err, payloads, audit):
+            assert canary not in where, canary
