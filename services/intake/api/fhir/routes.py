@@ -8,6 +8,7 @@ also needs the scope each route names. Each route declares its access in its `De
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -148,6 +149,4 @@ def search_task(request: Request, caller: TaskSearcher, media: Negotiated, sessi
 
 
 def _http_date(instant: str) -> str:
-    from datetime import datetime
-
     return datetime.fromisoformat(instant.replace("Z", "+00:00")).strftime("%a, %d %b %Y %H:%M:%S GMT")
