@@ -6,8 +6,9 @@ up on the same session: one transaction per request.
 
 `require_caller(*roles, scope=...)`: who is calling, from `Authorization: Bearer <API key>` or a
 SMART Backend Services access token (shared/smart/tokens.py), refused unless their role is one of
-`roles` — and, for a token, unless it holds the route's `scope`. A staff session (the console's cookie) is the next kind of caller:
-it will be resolved here too, so routers keep asking only for a `Caller`.
+`roles` — and, for a token, unless it holds the route's `scope`. A staff session (the console's
+cookie) is the next kind of caller: it will be resolved here too, so routers keep asking only for
+a `Caller`.
 
 Handlers that use these are plain `def`: FastAPI runs them, and these dependencies, in its thread
 pool, so database work never blocks the event loop.
