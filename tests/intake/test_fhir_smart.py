@@ -85,6 +85,9 @@ def test_a_token_grants_only_its_scopes_and_only_fhir_routes(client, keys, tmp_p
     assert client.get("/fhir/r4/Task", headers=bearer).status_code == 200
     lead = client.get("/v1/leads/00000000-0000-0000-0000-000000000001", headers=bearer)
     assert lead.status_code == 403  # a FHIR token is not an API key
+    singles = "system/ServiceRequest.c system/Task.r system/ServiceRequest.r"  # v2, one letter each
+    granted = _ask(client, assertion(keys["rsa"], client_id, _token_url(client)), singles)
+    assert granted.json()["scope"] == SCOPE
     nothing = _ask(client, assertion(keys["rsa"], client_id, _token_url(client)), "patient/*.read openid")
     assert nothing.status_code == 400 and nothing.json()["error"] == "invalid_scope"
 
