@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_triage.py
 	$(BIN)/python bench/bench_intake.py
+	$(BIN)/python bench/bench_fhir.py
 
 clean:
 	rm -rf var .pytest_cache

@@ -14,12 +14,14 @@ from fastapi.responses import JSONResponse
 from shared.http.deps import public
 from shared.http.health import router as health_router
 from shared.http.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from shared.http.problems import install_problem_handlers
+from shared.http.problems import install_problem_handlers, register_problem_renderer
 from shared.logging import configure_logging
 from shared.settings import get_settings
+from shared.smart import FHIR_BASE_PATH
 
 from services.console import api as console_api
 from services.intake import api as intake_api
+from services.intake.api.fhir.outcome import fhir_problem
 from services.notify import api as notify_api
 from services.notify.api.webhooks import WEBHOOK_MAX_BODY_BYTES, WEBHOOK_PATH
 from services.routing import api as routing_api
@@ -30,17 +32,23 @@ def build_app() -> FastAPI:
     configure_logging("api")
     app = FastAPI(title="CareRoute", version="0.1.0", redoc_url=None, docs_url=None, openapi_url=None)
     install_problem_handlers(app)
+    register_problem_renderer(FHIR_BASE_PATH, fhir_problem)  # FHIR clients read OperationOutcomes
     routers = [*intake_api.routers(), *routing_api.routers(), *notify_api.routers(), *console_api.routers()]
     for router in [*routers, health_router]:
         app.include_router(router)
     if settings.enable_docs:
         _add_docs(app)
     # Outermost first: the request id wraps everything, then the body limit (SendGrid's webhook
-    # batches are larger than anything else we accept).
+    # batches and FHIR referrals carrying a PDF are larger than anything else we accept).
+    fhir_limit = settings.fhir_max_body_bytes
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        per_path={WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES},
+        per_path={
+            WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES,
+            FHIR_BASE_PATH: fhir_limit,
+            f"{FHIR_BASE_PATH}/ServiceRequest": fhir_limit,
+        },
     )
     app.add_middleware(RequestIdMiddleware)
     return app

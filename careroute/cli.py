@@ -230,6 +230,10 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(oncall_app, name="oncall")
 app.command("simulate")(simulate)
 
+from careroute.fhir_cli import fhir_app  # noqa: E402
+
+app.add_typer(fhir_app, name="fhir")
+
 
 def main() -> None:
     app()

@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     notify_digest_hour: int = Field(8, ge=0, le=23)  # local hour of each coordinator's digest
     referral_link_ttl_seconds: int = Field(90 * 24 * 3600, ge=60)
 
+    # FHIR R4 referrals (docs/fhir.md): the body limit of the two FHIR POSTs (a Bundle may carry a
+    # PDF), the largest PDF, the clinic named as the Task's owner, SMART access token lifetime.
+    fhir_max_body_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)
+    fhir_max_attachment_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    fhir_clinic_name: str = Field("CareRoute clinic", min_length=1, max_length=120)
+    fhir_clinic_identifier_system: str = Field("https://careroute.dev/fhir/sid/clinic", max_length=255)
+    fhir_clinic_identifier_value: str = Field("careroute", min_length=1, max_length=64)
+    smart_access_token_seconds: int = Field(300, ge=60, le=3600)
+
     # Pipeline timing
     relay_poll_seconds: float = Field(0.05, gt=0, le=10)
     sweep_interval_seconds: float = Field(15.0, gt=0)

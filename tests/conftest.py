@@ -140,6 +140,13 @@ TABLES = (
     "login_attempt",
     "break_glass_grant",
     "staff_user",
+    # FHIR intake and SMART clients
+    "fhir_attachment",
+    "fhir_identifier",
+    "fhir_resource",
+    "fhir_referral",
+    "smart_assertion_jti",
+    "smart_client",
 )
 
 

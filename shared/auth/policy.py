@@ -14,8 +14,10 @@ Scopes (docs/security.md has the matrix):
 - supervisor: the clinic's leads. One deployment is one clinic today, so that is every lead —
   `supervises()` is the seam for narrowing it (e.g. to the assigned coordinator's supervisor);
 - call_center: the calls they logged (their key or account), for CAREROUTE_CALL_CENTER_READ_HOURS;
-- provider: their organization's referrals (the organization comes from the key or account, never
-  a request body); status only, never the person's contact details or text spans;
+- provider: their organization's referrals (the organization comes from the key, account or SMART
+  client, never a request body); status only, never the person's contact details or text spans —
+  except that FHIR reads back the ServiceRequest the organization itself submitted
+  (`fhir_read_access`);
 - admin: no lead at all, except through a live break-the-glass grant on that lead.
 """
 
@@ -36,7 +38,7 @@ ALL_ROLES = tuple(Role)
 
 
 class PolicyKind(StrEnum):
-    roles = "roles"  # an API key or a signed-in session with one of `roles`
+    roles = "roles"  # an API key, a signed-in session or a SMART access token with one of `roles`
     public = "public"  # anyone (the web form, health, the sign-in page)
     signed_link = "signed_link"  # a signed token in the URL or form is the credential
     signed_webhook = "signed_webhook"  # the provider's signature on the body is the credential
@@ -47,13 +49,19 @@ class PolicyKind(StrEnum):
 class RoutePolicy:
     kind: PolicyKind
     roles: tuple[Role, ...] = ()
-    scope: str | None = None  # "lead": object-level scope on top of the role (404 outside)
+    scope: str | None = None  # "lead" / "organization": object-level scope on top (404 outside)
     note: str = ""
+    token_scope: str | None = None  # the SMART scope a token needs here; None: closed to tokens
+    sessions: bool = True  # False: bearer credentials only (the FHIR API), the cookie is ignored
 
     def describe(self) -> str:
         if self.kind == PolicyKind.roles:
             text = ", ".join(r.value for r in self.roles)
-            return f"{text} (scoped to the lead)" if self.scope else text
+            if self.scope:
+                text += f" (scoped to the {self.scope})"
+            if self.token_scope:
+                text += f"; SMART token with {self.token_scope}"
+            return text if self.sessions else text + "; no console session"
         return self.kind.value + (f": {self.note}" if self.note else "")
 
 
@@ -98,6 +106,7 @@ class ReadVia(StrEnum):
 
     api_key = "api_key"
     session = "session"
+    smart_client = "smart_client"  # a SMART Backend Services access token (FHIR routes only)
     break_glass = "break_glass"
 
 
@@ -138,7 +147,19 @@ def submitted_by(caller: Caller, scope: LeadScope) -> bool:
 
 
 def _via(caller: Caller) -> ReadVia:
-    return ReadVia.session if caller.kind == CallerKind.session else ReadVia.api_key
+    if caller.kind == CallerKind.session:
+        return ReadVia.session
+    if caller.kind == CallerKind.smart_client:
+        return ReadVia.smart_client
+    return ReadVia.api_key
+
+
+def referral_organization(caller: Caller) -> str | None:
+    """The practice a provider refers for and reads the referrals of: the one its key, account or
+    SMART client is bound to, never one a request names. None: not a provider, or bound to none."""
+    if caller.role != Role.provider or not caller.organization:
+        return None
+    return caller.organization
 
 
 def read_access(
@@ -155,13 +176,26 @@ def read_access(
             return ReadAccess(_via(caller), phi=True)
         return None
     if role == Role.provider and scope.channel == Channel.referral:
-        same_org = caller.organization is not None and caller.organization == scope.organization
+        organization = referral_organization(caller)
+        same_org = organization is not None and organization == scope.organization
         if same_org or submitted_by(caller, scope):
             return ReadAccess(_via(caller), phi=False)
         return None
     if role == Role.admin and break_glass:
         return ReadAccess(ReadVia.break_glass, phi=True)
     return None
+
+
+def fhir_read_access(
+    caller: Caller, scope: LeadScope, recorded_organization: str, now: datetime
+) -> ReadAccess | None:
+    """May `caller` read a FHIR referral's ServiceRequest or Task? The same rule as reading the lead
+    (a provider: their organization's referrals), and the organization recorded with the FHIR
+    referral must be theirs too. None: 404. FHIR callers are providers only (keys and SMART
+    clients), so no call-center window or break-the-glass applies."""
+    if referral_organization(caller) != recorded_organization:
+        return None
+    return read_access(caller, scope, now, call_center_hours=0, break_glass=False)
 
 
 def may_act(caller: Caller, scope: LeadScope, *, claim: bool = False) -> bool:

@@ -4,12 +4,16 @@
 is sent, so a 2xx means the data is durable) and rolled back when it raises. The caller is looked
 up on the same session: one transaction per request.
 
-`require_caller(*roles)`: who is calling — an API key (`Authorization: Bearer`, for system
-integrations) or a signed-in staff session (the console's cookie) — refused (401 / 403) unless
-their role is one of `roles`. Both resolve to the same `Caller` and obey the same rules. A
-state-changing request authenticated by the cookie also needs its CSRF token and our Origin
-(shared/http/csrf.py). Object-level scope (404 outside) is decided in the use cases with
-shared/auth/policy.py.
+`require_caller(*roles, scope=..., token_scope=..., sessions=...)`: who is calling — an API key
+(`Authorization: Bearer cr_…`, for system integrations), a signed-in staff session (the console's
+cookie) or a SMART Backend Services access token (`Authorization: Bearer <JWT>`, an EHR;
+shared/smart/tokens.py) — refused (401 / 403) unless their role is one of `roles`. All resolve to
+the same `Caller` and obey the same rules. A state-changing request authenticated by the cookie
+also needs its CSRF token and our Origin (shared/http/csrf.py). A token is limited by its scopes:
+it opens only a route whose `token_scope` it holds (the FHIR routes), anything else is 403
+`insufficient_scope`. `sessions=False` makes a route bearer-only (the FHIR API is system to system:
+the console's cookie is not consulted there). Object-level scope (404 outside) is decided in the
+use cases with shared/auth/policy.py; `scope` records which ("lead", "organization").
 
 Every route declares its policy: `require_caller` carries one; routes open to others say so with
 `public(...)`, `signed_link(...)`, `signed_webhook(...)` or `console_session(...)`. A test walks
@@ -36,6 +40,7 @@ from shared.db import new_session
 from shared.errors import DomainError
 from shared.http.csrf import CSRF_HEADER, SAFE_METHODS, check_origin, csrf_refused
 from shared.schema import Role
+from shared.smart.tokens import authenticate_access_token
 
 
 def _session() -> Iterator[Session]:
@@ -54,7 +59,15 @@ def _session() -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 
 
-def _unauthorized() -> DomainError:
+def _unauthorized(sessions: bool = True) -> DomainError:
+    if not sessions:
+        return DomainError(
+            "unauthorized",
+            401,
+            "A valid API key or access token is required",
+            detail="Send it as `Authorization: Bearer <key or token>`; a console session does not open it.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return DomainError(
         "unauthorized",
         401,
@@ -73,17 +86,28 @@ def session_from_cookie(request: Request, session: Session) -> tuple[Caller, str
     return session_caller(found[1]), token
 
 
-def caller_from(request: Request, session: Session) -> Caller:
+def bearer_caller(session: Session, presented: str) -> Caller | None:
+    """An API key (`cr_…`) or a SMART access token (a JWT), or None."""
+    if not presented:
+        return None
+    if presented.startswith("cr_"):
+        return authenticate(session, presented)
+    return authenticate_access_token(session, presented)
+
+
+def caller_from(request: Request, session: Session, *, sessions: bool = True) -> Caller:
+    """The caller from the Authorization header; without one, from the session cookie (unless the
+    route is bearer-only). A header that is there but wrong never falls back to the cookie."""
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, presented = header.partition(" ")
-        caller = authenticate(session, presented.strip()) if scheme.lower() == "bearer" else None
+        caller = bearer_caller(session, presented.strip()) if scheme.lower() == "bearer" else None
         if caller is None:
-            raise _unauthorized()
+            raise _unauthorized(sessions)
         return caller
-    signed_in = session_from_cookie(request, session)
+    signed_in = session_from_cookie(request, session) if sessions else None
     if signed_in is None:
-        raise _unauthorized()
+        raise _unauthorized(sessions)
     caller, token = signed_in
     if request.method not in SAFE_METHODS:
         if not csrf_matches(token, request.headers.get(CSRF_HEADER)):
@@ -92,18 +116,35 @@ def caller_from(request: Request, session: Session) -> Caller:
     return caller
 
 
-def require_caller(*roles: Role, scope: str | None = None) -> Callable[..., Caller]:
+def _insufficient_scope() -> DomainError:
+    return DomainError(
+        "insufficient_scope",
+        403,
+        "This access token's scopes do not allow this",
+        headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+    )
+
+
+def require_caller(
+    *roles: Role, scope: str | None = None, token_scope: str | None = None, sessions: bool = True
+) -> Callable[..., Caller]:
     """A dependency: the authenticated caller, if their role is one of `roles` (else 401 / 403).
-    `scope="lead"` records that the route also checks the lead's scope (404 outside)."""
+    `scope` records the object-level scope the use case checks (404 outside): "lead" or
+    "organization". A scope-limited caller (a SMART access token) also needs `token_scope`, e.g.
+    "Task.r": a route that names none is closed to tokens. `sessions=False`: bearer credentials
+    only, the console's cookie is not consulted (401 without a header)."""
     allowed = frozenset(roles)
 
     def dependency(request: Request, session: DbSession) -> Caller:
-        caller = caller_from(request, session)
+        caller = caller_from(request, session, sessions=sessions)
+        if caller.scopes is not None and (token_scope is None or token_scope not in caller.scopes):
+            raise _insufficient_scope()
         if caller.role not in allowed:
             raise DomainError("forbidden", 403, "Your role may not do this")
         return caller
 
-    return mark(dependency, RoutePolicy(PolicyKind.roles, tuple(roles), scope))
+    policy = RoutePolicy(PolicyKind.roles, tuple(roles), scope, token_scope=token_scope, sessions=sessions)
+    return mark(dependency, policy)
 
 
 def _declared(kind: PolicyKind, note: str) -> Callable[[], None]:

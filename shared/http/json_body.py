@@ -32,13 +32,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _depth(value: Any, level: int = 1) -> int:
-    if level > MAX_JSON_DEPTH:
+def _depth(value: Any, level: int = 1, max_depth: int = MAX_JSON_DEPTH) -> int:
+    if level > max_depth:
         return level
     if isinstance(value, dict):
-        return max([_depth(v, level + 1) for v in value.values()] or [level])
+        return max([_depth(v, level + 1, max_depth) for v in value.values()] or [level])
     if isinstance(value, list):
-        return max([_depth(v, level + 1) for v in value] or [level])
+        return max([_depth(v, level + 1, max_depth) for v in value] or [level])
     return level
 
 
@@ -51,7 +51,11 @@ async def read_json_body(request: Request) -> Any:
             "Send the body as application/json",
             headers={"Accept-Post": "application/json"},
         )
-    raw = await request.body()
+    return parse_strict_json(await request.body())
+
+
+def parse_strict_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """UTF-8 JSON without duplicate keys, NaN or Infinity, nested at most `max_depth` levels."""
     try:
         text = raw.decode("utf-8")
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
@@ -61,8 +65,8 @@ async def read_json_body(request: Request) -> Any:
         ) from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise DomainError("malformed_json", 400, "The body is not valid UTF-8 JSON") from None
-    if _depth(data) > MAX_JSON_DEPTH:
-        raise DomainError("too_deep", 400, f"JSON nesting is limited to {MAX_JSON_DEPTH} levels")
+    if _depth(data, max_depth=max_depth) > max_depth:
+        raise DomainError("too_deep", 400, f"JSON nesting is limited to {max_depth} levels")
     return data
 
 

@@ -45,7 +45,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = 0
                 if declared > limit:
-                    await problem_response(too_large)(scope, receive, send)
+                    await problem_response(too_large, path=scope["path"])(scope, receive, send)
                     return
         received = 0
         started = False
@@ -69,7 +69,7 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await problem_response(too_large)(scope, receive, send)
+                await problem_response(too_large, path=scope["path"])(scope, receive, send)
 
 
 class RequestIdMiddleware:

@@ -3,11 +3,12 @@ submitted value back, because submitted values are PHI."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -18,9 +19,19 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# Paths whose clients expect errors in another shape (FHIR's OperationOutcome under /fhir/r4):
+# the composition root registers a renderer per path prefix.
+_RENDERERS: list[tuple[str, Callable[[DomainError, dict], Response]]] = []
 
 
-def problem_response(error: DomainError, extra: dict | None = None) -> JSONResponse:
+def register_problem_renderer(prefix: str, renderer: Callable[[DomainError, dict], Response]) -> None:
+    _RENDERERS.append((prefix.rstrip("/"), renderer))
+
+
+def problem_response(error: DomainError, extra: dict | None = None, path: str | None = None) -> Response:
+    for prefix, renderer in _RENDERERS:
+        if path is not None and (path == prefix or path.startswith(prefix + "/")):
+            return renderer(error, extra or {})
     body: dict[str, Any] = {
         "type": f"https://careroute.dev/problems/{error.code}",
         "title": error.title,
@@ -98,11 +109,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        return problem_response(exc, extra(request))
+        return problem_response(exc, extra(request), request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        return problem_response(validation_error(problems_from_validation(exc)), extra(request))
+        return problem_response(
+            validation_error(problems_from_validation(exc)), extra(request), request.url.path
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -113,7 +126,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             titles.get(exc.status_code, "Request failed"),
             headers=dict(exc.headers or {}),
         )
-        return problem_response(error, extra(request))
+        return problem_response(error, extra(request), request.url.path)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeoutError)
@@ -126,10 +139,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail="Nothing was saved. Please try again in a few seconds.",
             headers={"Retry-After": "5"},
         )
-        return problem_response(error, extra(request))
+        return problem_response(error, extra(request), request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled_error", error=type(exc).__name__)
         error = DomainError("internal_error", 500, "Something went wrong on our side")
-        return problem_response(error, extra(request))
+        return problem_response(error, extra(request), request.url.path)

@@ -16,6 +16,7 @@ from shared.enums import (
     Role,
     Urgency,
 )
+from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
 from shared.schema.intake import IdempotencyRecord, Lead, LeadContact
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
 from shared.schema.platform import (
@@ -42,12 +43,17 @@ from shared.schema.routing import (
     RoutingRuleset,
     SlaDeadline,
 )
+from shared.schema.smart import SmartAssertionJti, SmartClient
 
 PLATFORM = "platform"
 OWNER: dict[str, str] = {
     "lead": "intake",
     "lead_contact": "intake",
     "idempotency_record": "intake",
+    "fhir_referral": "intake",
+    "fhir_resource": "intake",
+    "fhir_identifier": "intake",
+    "fhir_attachment": "intake",
     "lead_state": "routing",
     "classification": "routing",
     "coordinator": "routing",
@@ -71,6 +77,8 @@ OWNER: dict[str, str] = {
     "staff_session": PLATFORM,
     "login_attempt": PLATFORM,
     "break_glass_grant": PLATFORM,
+    "smart_client": PLATFORM,
+    "smart_assertion_jti": PLATFORM,
 }
 
 __all__ = [
@@ -88,6 +96,10 @@ __all__ = [
     "Coordinator",
     "DeliveryEvent",
     "Escalation",
+    "FhirAttachment",
+    "FhirIdentifier",
+    "FhirReferral",
+    "FhirResource",
     "Heartbeat",
     "IdempotencyRecord",
     "InboxClaim",
@@ -107,6 +119,8 @@ __all__ = [
     "RoutingAlert",
     "RoutingRuleset",
     "SlaDeadline",
+    "SmartAssertionJti",
+    "SmartClient",
     "StaffSession",
     "StaffUser",
     "Urgency",

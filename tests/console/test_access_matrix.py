@@ -1,11 +1,13 @@
 """Every route declares its policy, and every route × every caller gets the answer this table
-says: each role with an API key and with a signed-in session, plus anonymous. docs/security.md
-carries the same table (kept equal below).
+says: each role with an API key and with a signed-in session, Harbor's EHR with a SMART access
+token (every grantable scope), plus anonymous. docs/security.md carries the same table (kept equal
+below).
 
 Cells: the status code; `k/s` when a key and a session differ. `mine` is a lead inside the
 caller's scope (assigned to the coordinator Dana, logged by that call-center caller, referred by
 Harbor Psychiatry); `theirs` is assigned to another coordinator (Sam), so only a supervisor's scope
-holds it. Actions run on a fresh lead for every request.
+holds it. FHIR reads name a referral of Harbor's or of another practice. Actions run on a fresh
+lead for every request.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from fastapi.routing import iter_route_contexts
 from shared.auth.policy import PolicyKind
 from shared.http.deps import declared_policies
 from shared.links import sign_token
-from tests.console.world import World, build_world, client_for
+from tests.console.world import ELSEWHERE, HARBOR, SMART_SCOPES, World, build_world, client_for
 from tests.factories import phone_log, referral, web_form
 from tests.support.auth import ORIGIN, form_token
+from tests.support.fhir import FHIR_JSON, assertion, contained_service_request, referral_bundle
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 START, END = "<!-- access-matrix:start -->", "<!-- access-matrix:end -->"
-COLUMNS = ("provider", "call_center", "coordinator", "supervisor", "admin", "anonymous")
+COLUMNS = ("provider", "call_center", "coordinator", "supervisor", "admin", "smart", "anonymous")
 NOTE = "x" * 25  # a break-the-glass reason long enough
 
 
@@ -103,6 +106,36 @@ def form(method: str, path: str, fields: dict | None = None):
     return build
 
 
+def fhir_post(path: str):
+    def build(world: World, caller):
+        body = referral_bundle(with_pdf=False) if path == "/fhir/r4" else contained_service_request()
+        return "POST", path, {"content": json.dumps(body), "headers": dict(FHIR_JSON)}
+
+    return build
+
+
+def fhir_read(kind: str, organization: str):
+    def build(world: World, caller):
+        referral = world.fhir_referral(organization)
+        resource_id = referral.service_request_id if kind == "ServiceRequest" else referral.task_id
+        return "GET", f"/fhir/r4/{kind}/{resource_id}", {}
+
+    return build
+
+
+def smart_token(world: World, caller):
+    """The token endpoint is public: the signed assertion is the credential, whoever sends it."""
+    from shared.smart import ASSERTION_TYPE, token_url
+
+    form = {
+        "grant_type": "client_credentials",
+        "scope": SMART_SCOPES,
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion(world.smart_key, world.smart_client_id, token_url()),
+    }
+    return "POST", "/fhir/r4/auth/token", {"data": form}
+
+
 def reassign(world: World, caller):
     target = fresh_coordinator(world).rsplit("/", 1)[1]
     return "POST", f"/v1/leads/{world.lead(world.dana).id}/reassign", _json({"coordinator_id": target})
@@ -131,65 +164,77 @@ CONTACTED = {"status": "contacted"}
 CANNOT_SERVE = {"reason": "out_of_area", "alternative": "988"}
 
 # fmt: off
-#   route                                           target                 provider  call_center coordinator supervisor admin  anonymous
+#   route                                           target                 provider  call_center coordinator supervisor admin  smart anonymous
 ROWS = [
-    Row("POST /v1/inquiries/web",                     "-",                   (202,      202,       202,       202,       202,   202), plain("POST", "/v1/inquiries/web", web_form())),
-    Row("POST /v1/inquiries/phone",                   "-",                   (403,      202,       403,       403,       403,   401), plain("POST", "/v1/inquiries/phone", phone_log())),
-    Row("POST /v1/referrals",                         "-",                   (202,      403,       403,       403,       403,   401), plain("POST", "/v1/referrals", referral())),
-    Row("GET /v1/leads/{lead_id}",                    "mine",                (200,      200,       200,       200,       404,   401), lead_path("mine")),
-    Row("GET /v1/leads/{lead_id}",                    "theirs",              (404,      404,       404,       200,       404,   401), lead_path("theirs")),
-    Row("POST /v1/triage/preview",                    "-",                   (403,      200,       403,       403,       200,   401), plain("POST", "/v1/triage/preview", PREVIEW)),
-    Row("GET /v1/coordinators",                       "-",                   (403,      403,       403,       200,       200,   401), plain("GET", "/v1/coordinators")),
-    Row("POST /v1/coordinators",                      "-",                   (403,      403,       403,       403,       201,   401), plain("POST", "/v1/coordinators", NEW_COORDINATOR)),
-    Row("GET /v1/coordinators/{coordinator_id}",      "Dana",                (403,      403,       403,       200,       200,   401), plain("GET", lambda w: f"/v1/coordinators/{w.dana.id}")),
-    Row("PATCH /v1/coordinators/{coordinator_id}",    "Sam",                 (403,      403,       403,       200,       200,   401), plain("PATCH", lambda w: f"/v1/coordinators/{w.sam.id}", {"paused": False})),
-    Row("DELETE /v1/coordinators/{coordinator_id}",   "a new person",        (403,      403,       403,       403,       200,   401), plain("DELETE", fresh_coordinator)),
-    Row("POST /v1/coordinators/{coordinator_id}/keys", "Dana",               (403,      403,       403,       403,       201,   401), plain("POST", lambda w: f"/v1/coordinators/{w.dana.id}/keys", {"role": "coordinator"})),
-    Row("GET /v1/directory",                          "-",                   (403,      403,       403,       200,       200,   401), plain("GET", "/v1/directory")),
-    Row("PUT /v1/directory",                          "-",                   (403,      403,       403,       403,       200,   401), plain("PUT", "/v1/directory", DIRECTORY)),
-    Row("GET /v1/routing/rules",                      "-",                   (403,      403,       403,       200,       200,   401), plain("GET", "/v1/routing/rules")),
-    Row("PUT /v1/routing/rules",                      "-",                   (403,      403,       403,       403,       200,   401), plain("PUT", "/v1/routing/rules", RULES)),
-    Row("GET /v1/oncall",                             "-",                   (403,      403,       403,       200,       200,   401), plain("GET", "/v1/oncall")),
-    Row("POST /v1/leads/{lead_id}/acknowledge",       "mine",                (403,      403,       200,       200,       403,   401), lead_path("mine", "/acknowledge", "POST")),
-    Row("POST /v1/leads/{lead_id}/acknowledge",       "theirs",              (403,      403,       404,       200,       403,   401), lead_path("theirs", "/acknowledge", "POST")),
-    Row("POST /v1/leads/{lead_id}/claim",             "waiting, mine",       (403,      403,       200,       200,       403,   401), waiting_claim("mine")),
-    Row("POST /v1/leads/{lead_id}/claim",             "waiting, theirs",     (403,      403,       404,       200,       403,   401), waiting_claim("theirs")),
-    Row("POST /v1/leads/{lead_id}/decline",           "mine",                (403,      403,       200,       200,       403,   401), lead_path("mine", "/decline", "POST", DECLINE)),
-    Row("POST /v1/leads/{lead_id}/decline",           "theirs",              (403,      403,       404,       200,       403,   401), lead_path("theirs", "/decline", "POST", DECLINE)),
-    Row("POST /v1/leads/{lead_id}/reassign",          "mine",                (403,      403,       403,       200,       403,   401), reassign),
-    Row("POST /v1/leads/{lead_id}/status",            "mine",                (403,      403,       200,       200,       403,   401), lead_path("mine", "/status", "POST", CONTACTED, status="acknowledged")),
-    Row("POST /v1/leads/{lead_id}/status",            "theirs",              (403,      403,       404,       200,       403,   401), lead_path("theirs", "/status", "POST", CONTACTED, status="acknowledged")),
-    Row("GET /v1/leads/{lead_id}/routing",            "mine",                (403,      403,       200,       200,       200,   401), lead_path("mine", "/routing")),
-    Row("GET /v1/leads/{lead_id}/routing",            "theirs",              (403,      403,       404,       200,       200,   401), lead_path("theirs", "/routing")),
-    Row("POST /v1/leads/{lead_id}/break-glass",       "theirs",              (403,      403,       403,       403,       201,   401), lead_path("theirs", "/break-glass", "POST", {"reason": NOTE})),
-    Row("GET /v1/audit",                              "-",                   (403,      403,       403,       200,       403,   401), plain("GET", "/v1/audit")),
-    Row("GET /v1/audit/export",                       "-",                   (403,      403,       403,       200,       403,   401), plain("GET", "/v1/audit/export")),
-    Row("GET /console/leads/{reference}",             "Dana's link",         (200,      200,       200,       200,       200,   200), link("open")),
-    Row("POST /console/leads/{reference}/acknowledge", "Dana's link",        (200,      200,       200,       200,       200,   200), link("acknowledge")),
-    Row("POST /console/leads/{reference}/decline",    "Dana's link",         ((303, 403), (303, 403), (303, 200), (303, 403), (303, 403), 303), link("decline", CANNOT_SERVE)),
-    Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
-    Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200), referrer_status),
-    Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200), plain("GET", "/metrics")),
-    Row("GET /console/sign-in",                       "-",                   ((200, 303), (200, 303), (200, 303), (200, 303), (200, 303), 200), plain("GET", "/console/sign-in")),
+    Row("POST /v1/inquiries/web",                     "-",                   (202,      202,       202,       202,       202,   202,   202), plain("POST", "/v1/inquiries/web", web_form())),
+    Row("POST /v1/inquiries/phone",                   "-",                   (403,      202,       403,       403,       403,   403,   401), plain("POST", "/v1/inquiries/phone", phone_log())),
+    Row("POST /v1/referrals",                         "-",                   (202,      403,       403,       403,       403,   403,   401), plain("POST", "/v1/referrals", referral())),
+    Row("GET /v1/leads/{lead_id}",                    "mine",                (200,      200,       200,       200,       404,   403,   401), lead_path("mine")),
+    Row("GET /v1/leads/{lead_id}",                    "theirs",              (404,      404,       404,       200,       404,   403,   401), lead_path("theirs")),
+    Row("POST /v1/triage/preview",                    "-",                   (403,      200,       403,       403,       200,   403,   401), plain("POST", "/v1/triage/preview", PREVIEW)),
+    Row("GET /v1/coordinators",                       "-",                   (403,      403,       403,       200,       200,   403,   401), plain("GET", "/v1/coordinators")),
+    Row("POST /v1/coordinators",                      "-",                   (403,      403,       403,       403,       201,   403,   401), plain("POST", "/v1/coordinators", NEW_COORDINATOR)),
+    Row("GET /v1/coordinators/{coordinator_id}",      "Dana",                (403,      403,       403,       200,       200,   403,   401), plain("GET", lambda w: f"/v1/coordinators/{w.dana.id}")),
+    Row("PATCH /v1/coordinators/{coordinator_id}",    "Sam",                 (403,      403,       403,       200,       200,   403,   401), plain("PATCH", lambda w: f"/v1/coordinators/{w.sam.id}", {"paused": False})),
+    Row("DELETE /v1/coordinators/{coordinator_id}",   "a new person",        (403,      403,       403,       403,       200,   403,   401), plain("DELETE", fresh_coordinator)),
+    Row("POST /v1/coordinators/{coordinator_id}/keys", "Dana",               (403,      403,       403,       403,       201,   403,   401), plain("POST", lambda w: f"/v1/coordinators/{w.dana.id}/keys", {"role": "coordinator"})),
+    Row("GET /v1/directory",                          "-",                   (403,      403,       403,       200,       200,   403,   401), plain("GET", "/v1/directory")),
+    Row("PUT /v1/directory",                          "-",                   (403,      403,       403,       403,       200,   403,   401), plain("PUT", "/v1/directory", DIRECTORY)),
+    Row("GET /v1/routing/rules",                      "-",                   (403,      403,       403,       200,       200,   403,   401), plain("GET", "/v1/routing/rules")),
+    Row("PUT /v1/routing/rules",                      "-",                   (403,      403,       403,       403,       200,   403,   401), plain("PUT", "/v1/routing/rules", RULES)),
+    Row("GET /v1/oncall",                             "-",                   (403,      403,       403,       200,       200,   403,   401), plain("GET", "/v1/oncall")),
+    Row("POST /v1/leads/{lead_id}/acknowledge",       "mine",                (403,      403,       200,       200,       403,   403,   401), lead_path("mine", "/acknowledge", "POST")),
+    Row("POST /v1/leads/{lead_id}/acknowledge",       "theirs",              (403,      403,       404,       200,       403,   403,   401), lead_path("theirs", "/acknowledge", "POST")),
+    Row("POST /v1/leads/{lead_id}/claim",             "waiting, mine",       (403,      403,       200,       200,       403,   403,   401), waiting_claim("mine")),
+    Row("POST /v1/leads/{lead_id}/claim",             "waiting, theirs",     (403,      403,       404,       200,       403,   403,   401), waiting_claim("theirs")),
+    Row("POST /v1/leads/{lead_id}/decline",           "mine",                (403,      403,       200,       200,       403,   403,   401), lead_path("mine", "/decline", "POST", DECLINE)),
+    Row("POST /v1/leads/{lead_id}/decline",           "theirs",              (403,      403,       404,       200,       403,   403,   401), lead_path("theirs", "/decline", "POST", DECLINE)),
+    Row("POST /v1/leads/{lead_id}/reassign",          "mine",                (403,      403,       403,       200,       403,   403,   401), reassign),
+    Row("POST /v1/leads/{lead_id}/status",            "mine",                (403,      403,       200,       200,       403,   403,   401), lead_path("mine", "/status", "POST", CONTACTED, status="acknowledged")),
+    Row("POST /v1/leads/{lead_id}/status",            "theirs",              (403,      403,       404,       200,       403,   403,   401), lead_path("theirs", "/status", "POST", CONTACTED, status="acknowledged")),
+    Row("GET /v1/leads/{lead_id}/routing",            "mine",                (403,      403,       200,       200,       200,   403,   401), lead_path("mine", "/routing")),
+    Row("GET /v1/leads/{lead_id}/routing",            "theirs",              (403,      403,       404,       200,       200,   403,   401), lead_path("theirs", "/routing")),
+    Row("POST /v1/leads/{lead_id}/break-glass",       "theirs",              (403,      403,       403,       403,       201,   403,   401), lead_path("theirs", "/break-glass", "POST", {"reason": NOTE})),
+    Row("GET /v1/audit",                              "-",                   (403,      403,       403,       200,       403,   403,   401), plain("GET", "/v1/audit")),
+    Row("GET /v1/audit/export",                       "-",                   (403,      403,       403,       200,       403,   403,   401), plain("GET", "/v1/audit/export")),
+    # FHIR: a provider's key or SMART token, bearer only (a console session is not consulted: 401).
+    Row("GET /fhir/r4/metadata",                      "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/fhir/r4/metadata")),
+    Row("GET /fhir/r4/.well-known/smart-configuration", "-",                 (200,      200,       200,       200,       200,   200,   200), plain("GET", "/fhir/r4/.well-known/smart-configuration")),
+    Row("GET /.well-known/smart-configuration",       "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/.well-known/smart-configuration")),
+    Row("POST /fhir/r4/auth/token",                   "Harbor EHR's assertion", (200,   200,       200,       200,       200,   200,   200), smart_token),
+    Row("POST /fhir/r4",                              "a transaction Bundle", ((200, 401), (403, 401), (403, 401), (403, 401), (403, 401), 200, 401), fhir_post("/fhir/r4")),
+    Row("POST /fhir/r4/ServiceRequest",               "contained Patient",   ((201, 401), (403, 401), (403, 401), (403, 401), (403, 401), 201, 401), fhir_post("/fhir/r4/ServiceRequest")),
+    Row("GET /fhir/r4/ServiceRequest/{resource_id}",  "Harbor's",            ((200, 401), (403, 401), (403, 401), (403, 401), (403, 401), 200, 401), fhir_read("ServiceRequest", HARBOR)),
+    Row("GET /fhir/r4/ServiceRequest/{resource_id}",  "another practice's",  ((404, 401), (403, 401), (403, 401), (403, 401), (403, 401), 404, 401), fhir_read("ServiceRequest", ELSEWHERE)),
+    Row("GET /fhir/r4/Task/{task_id}",                "Harbor's",            ((200, 401), (403, 401), (403, 401), (403, 401), (403, 401), 200, 401), fhir_read("Task", HARBOR)),
+    Row("GET /fhir/r4/Task/{task_id}",                "another practice's",  ((404, 401), (403, 401), (403, 401), (403, 401), (403, 401), 404, 401), fhir_read("Task", ELSEWHERE)),
+    Row("GET /fhir/r4/Task",                          "-",                   ((200, 401), (403, 401), (403, 401), (403, 401), (403, 401), 200, 401), plain("GET", "/fhir/r4/Task")),
+    Row("GET /console/leads/{reference}",             "Dana's link",         (200,      200,       200,       200,       200,   200,   200), link("open")),
+    Row("POST /console/leads/{reference}/acknowledge", "Dana's link",        (200,      200,       200,       200,       200,   200,   200), link("acknowledge")),
+    Row("POST /console/leads/{reference}/decline",    "Dana's link",         ((303, 403), (303, 403), (303, 200), (303, 403), (303, 403), 303, 303), link("decline", CANNOT_SERVE)),
+    Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
+    Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
+    Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),
+    Row("GET /console/sign-in",                       "-",                   ((200, 303), (200, 303), (200, 303), (200, 303), (200, 303), 200, 200), plain("GET", "/console/sign-in")),
     # A signed-in browser is sent on from the sign-in page, so it holds no sign-in form token.
-    Row("POST /console/sign-in",                      "right password",      ((303, 403), (303, 403), (303, 403), (303, 403), (303, 403), 303), sign_in_form),
-    Row("GET /console/sign-in/code",                  "-",                   (303,      303,       303,       303,       303,   303), plain("GET", "/console/sign-in/code")),
-    Row("POST /console/sign-in/code",                 "-",                   (303,      303,       303,       303,       303,   303), form("POST", "/console/sign-in/code", {"code": "1"})),
-    Row("GET /console/mfa/enrol",                     "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303), plain("GET", "/console/mfa/enrol")),
-    Row("POST /console/mfa/enrol",                    "a wrong code",        ((303, 401), (303, 401), (303, 401), (303, 401), (303, 401), 303), form("POST", "/console/mfa/enrol", {"code": "000000"})),
-    Row("GET /console",                               "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303), plain("GET", "/console")),
-    Row("POST /console/sign-out",                     "-",                   (303,      303,       303,       303,       303,   303), form("POST", "/console/sign-out")),
-    Row("GET /healthz",                               "-",                   (200,      200,       200,       200,       200,   200), plain("GET", "/healthz")),
-    Row("GET /readyz",                                "-",                   (200,      200,       200,       200,       200,   200), plain("GET", "/readyz")),
-    Row("GET /healthz/deep",                          "no loops running",    (503,      503,       503,       503,       503,   503), plain("GET", "/healthz/deep")),
-    Row("GET /openapi.json",                          "-",                   (200,      200,       200,       200,       200,   200), plain("GET", "/openapi.json")),
-    Row("GET /docs",                                  "-",                   (200,      200,       200,       200,       200,   200), plain("GET", "/docs")),
+    Row("POST /console/sign-in",                      "right password",      ((303, 403), (303, 403), (303, 403), (303, 403), (303, 403), 303, 303), sign_in_form),
+    Row("GET /console/sign-in/code",                  "-",                   (303,      303,       303,       303,       303,   303,   303), plain("GET", "/console/sign-in/code")),
+    Row("POST /console/sign-in/code",                 "-",                   (303,      303,       303,       303,       303,   303,   303), form("POST", "/console/sign-in/code", {"code": "1"})),
+    Row("GET /console/mfa/enrol",                     "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303, 303), plain("GET", "/console/mfa/enrol")),
+    Row("POST /console/mfa/enrol",                    "a wrong code",        ((303, 401), (303, 401), (303, 401), (303, 401), (303, 401), 303, 303), form("POST", "/console/mfa/enrol", {"code": "000000"})),
+    Row("GET /console",                               "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303, 303), plain("GET", "/console")),
+    Row("POST /console/sign-out",                     "-",                   (303,      303,       303,       303,       303,   303,   303), form("POST", "/console/sign-out")),
+    Row("GET /healthz",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/healthz")),
+    Row("GET /readyz",                                "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/readyz")),
+    Row("GET /healthz/deep",                          "no loops running",    (503,      503,       503,       503,       503,   503,   503), plain("GET", "/healthz/deep")),
+    Row("GET /openapi.json",                          "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/openapi.json")),
+    Row("GET /docs",                                  "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/docs")),
 ]
 # fmt: on
 
 
 def expected(row: Row, caller) -> int:
-    cell = row.cells[COLUMNS.index(caller.role or "anonymous")]
+    cell = row.cells[COLUMNS.index(caller.column)]
     if isinstance(cell, tuple):
         return cell[0] if caller.kind == "key" else cell[1]
     return cell

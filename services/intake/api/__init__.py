@@ -1,10 +1,12 @@
 """Intake's HTTP edge: inquiries (web form, phone log, referral), the lead's status, triage
-preview. careroute/asgi.py mounts `routers()`."""
+preview, FHIR R4 referrals and SMART Backend Services tokens. careroute/asgi.py mounts `routers()`."""
 
 from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
     from services.intake.api import inquiries, leads
+    from services.intake.api.fhir import auth as fhir_auth
+    from services.intake.api.fhir import routes as fhir_routes
 
-    return [inquiries.router, leads.router]
+    return [inquiries.router, leads.router, fhir_routes.router, fhir_auth.router]
