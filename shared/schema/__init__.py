@@ -16,7 +16,7 @@ from shared.enums import (
     Role,
     Urgency,
 )
-from shared.schema.intake import IdempotencyRecord, Lead, LeadContact
+from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
 from shared.schema.platform import ApiKey, AuditEvent, Heartbeat, InboxClaim, OutboxEvent
 from shared.schema.routing import (
@@ -38,6 +38,7 @@ OWNER: dict[str, str] = {
     "lead": "intake",
     "lead_contact": "intake",
     "idempotency_record": "intake",
+    "consent": "intake",
     "lead_state": "routing",
     "classification": "routing",
     "coordinator": "routing",
@@ -70,6 +71,7 @@ __all__ = [
     "AuditEvent",
     "Channel",
     "Classification",
+    "Consent",
     "Coordinator",
     "DeliveryEvent",
     "Escalation",
