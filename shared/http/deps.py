@@ -24,6 +24,7 @@ from shared.apikeys import authenticate
 from shared.caller import Caller
 from shared.db import new_session
 from shared.errors import DomainError
+from shared.http.client_address import client_address
 from shared.schema import Role
 
 
@@ -78,7 +79,8 @@ def require_caller(*roles: Role) -> Callable[..., Caller]:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The real client address (behind CAREROUTE_TRUSTED_PROXIES, from X-Forwarded-For)."""
+    return client_address(request)
 
 
 def request_id(request: Request) -> str | None:

@@ -15,6 +15,7 @@ from shared.caller import PUBLIC, Caller
 from shared.http.deps import DbSession, client_ip, request_id, require_caller
 from shared.http.json_body import body_doc, read_json_body
 from shared.http.problems import parse_model
+from shared.http.ratelimit import rate_limit
 from shared.schema import Role
 
 from services.intake.adapters.repository import SqlIntakeRepository
@@ -69,11 +70,23 @@ def _accept(
     return JSONResponse(receipt.body, status_code=receipt.status_code, headers=headers)
 
 
+def _crisis_resources_for(request: Request) -> dict:
+    """A throttled person still sees where to get help now (in Spanish when the browser asks)."""
+    spanish = request.headers.get("accept-language", "").lower().startswith("es")
+    return {"crisis_resources": crisis_resources("es" if spanish else None)}
+
+
+# Per real client address (shared/http/client_address.py); 429 with Retry-After and crisis resources.
+PublicFormLimit = Depends(rate_limit("public_form", problem_extra=_crisis_resources_for))
+
+
 @router.post(
     "/v1/inquiries/web",
     status_code=202,
     response_model=schemas.AcceptedOut,
     openapi_extra=body_doc(schemas.WebInquiryIn),
+    dependencies=[PublicFormLimit],
+    responses={429: {"description": "Too many submissions from this address (Retry-After)"}},
 )
 def post_web_inquiry(
     request: Request, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None

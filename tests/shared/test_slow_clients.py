@@ -1,0 +1,126 @@
+"""A slow client cannot hold the server: real uvicorn (the options `careroute api` uses) on a
+loopback port, and a real socket that sends nothing, or dribbles its head or its body."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from shared.http.server import uvicorn_options
+from shared.settings import get_settings, reset_settings_cache
+from tests.factories import web_form
+
+TIMEOUT = 1.0
+
+
+@pytest.fixture
+def live_port(db, monkeypatch):
+    from careroute.asgi import build_app
+
+    monkeypatch.setenv("CAREROUTE_HEADER_READ_TIMEOUT_SECONDS", str(TIMEOUT))
+    monkeypatch.setenv("CAREROUTE_BODY_READ_TIMEOUT_SECONDS", str(TIMEOUT))
+    reset_settings_cache()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = {**uvicorn_options(get_settings()), "host": "127.0.0.1", "port": port, "lifespan": "off"}
+    server = uvicorn.Server(uvicorn.Config(build_app(), **options))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    yield port
+    server.should_exit = True
+    thread.join(10)
+    monkeypatch.undo()
+    reset_settings_cache()
+
+
+def dribble(
+    port: int, head: bytes, trickle: bytes, every: float = 0.2, limit: float = 8.0
+) -> tuple[bytes, float]:
+    """Send `head` at once, then `trickle` one byte at a time until the server answers or closes.
+    Returns (everything the server sent, seconds from connect to the server closing)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as conn:
+        if head:
+            conn.sendall(head)
+        for byte in trickle:
+            if select.select([conn], [], [], every)[0]:
+                break  # the server spoke (or closed): stop sending
+            if time.monotonic() - started > limit:
+                break
+            conn.sendall(bytes([byte]))
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+        return received, time.monotonic() - started
+
+
+def status_and_body(raw: bytes) -> tuple[int, dict]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), json.loads(body) if body else {}
+
+
+def test_an_idle_connection_is_closed_with_408_after_the_header_timeout(live_port):
+    raw, seconds = dribble(live_port, b"", b"")
+    status, body = status_and_body(raw)
+    assert status == 408 and body["code"] == "header_read_timeout"
+    assert b"application/problem+json" in raw
+    assert TIMEOUT * 0.9 <= seconds < TIMEOUT + 1.5
+
+
+def test_a_head_dribbled_a_byte_at_a_time_gets_408_at_the_deadline_not_when_it_ends(live_port):
+    head = b"POST /v1/inquiries/web HTTP/1.1\r\nHost: careroute.test\r\n"
+    raw, seconds = dribble(live_port, head, b"X-Slow: " + b"a" * 200 + b"\r\n\r\n")
+    status, body = status_and_body(raw)
+    assert status == 408 and body["code"] == "header_read_timeout"
+    assert seconds < TIMEOUT + 1.5  # 200+ bytes at 5 a second would take 40 s
+
+
+def test_a_body_dribbled_a_byte_at_a_time_gets_408_at_the_deadline(live_port):
+    payload = json.dumps(web_form()).encode()
+    head = (
+        b"POST /v1/inquiries/web HTTP/1.1\r\nHost: careroute.test\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(payload)).encode() + b"\r\n\r\n"
+    )
+    raw, seconds = dribble(live_port, head, payload)
+    status, body = status_and_body(raw)
+    assert status == 408 and body["code"] == "body_read_timeout"
+    assert b"connection: close" in raw.lower()
+    assert seconds < TIMEOUT + 1.5
+
+
+@pytest.mark.parametrize("finished", [True, False], ids=["complete-head", "head-still-arriving"])
+def test_an_oversized_head_gets_431_problem_json(live_port, finished):
+    """A complete head is refused by the edge middleware; one still arriving past the server's
+    buffer by the protocol itself."""
+    huge = b"X-Big: " + b"a" * (get_settings().max_header_bytes + 16 * 1024) + b"\r\n"
+    head = b"GET /healthz HTTP/1.1\r\nHost: careroute.test\r\n" + huge + (b"\r\n" if finished else b"")
+    raw, _seconds = dribble(live_port, head, b"" if finished else b"X-More: 1\r\n")
+    status, body = status_and_body(raw)
+    assert status == 431 and body["code"] == "headers_too_large"
+
+
+def test_a_prompt_client_is_served_and_can_keep_its_connection(live_port):
+    payload = json.dumps(web_form()).encode()
+    request = (
+        b"POST /v1/inquiries/web HTTP/1.1\r\nHost: careroute.test\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload
+    )
+    with socket.create_connection(("127.0.0.1", live_port), timeout=10) as conn:
+        conn.sendall(request)
+        first = conn.recv(65536)
+        time.sleep(TIMEOUT * 1.5)  # idle between requests is the keep-alive timer's business (5 s)
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: careroute.test\r\n\r\n")
+        second = conn.recv(65536)
+    assert first.startswith(b"HTTP/1.1 202") and b"content-security-policy" in first.lower()
+    assert second.startswith(b"HTTP/1.1 200")
