@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -9,10 +10,13 @@ from shared.caller import Caller
 from shared.events import Event
 from shared.readmodel.lead_view import LeadView
 
-from services.intake.domain.intake import Inquiry
+from services.intake.domain.intake import ConsentGiven, FirstSubmission, Inquiry
 
 
 class IntakeRepository(Protocol):
+    def lock_duplicates(self, dedupe_hash: str) -> None: ...
+    def find_recent_duplicate(self, dedupe_hash: str, since: datetime) -> FirstSubmission | None: ...
+    def add_consent(self, lead_id: UUID, channel: str, consent: ConsentGiven) -> None: ...
     def try_lock_idempotency(self, scope: str, key: str) -> bool: ...
     def find_idempotency(self, scope: str, key: str) -> tuple[str, dict] | None: ...
     def save_idempotency(
