@@ -4,7 +4,6 @@ loopback port, and a real socket that sends nothing, or dribbles its head or its
 from __future__ import annotations
 
 import json
-import select
 import socket
 import threading
 import time
@@ -47,22 +46,38 @@ def live_port(db, monkeypatch):
 def dribble(
     port: int, head: bytes, trickle: bytes, every: float = 0.2, limit: float = 8.0
 ) -> tuple[bytes, float]:
-    """Send `head` at once, then `trickle` one byte at a time until the server answers or closes.
+    """Send `head` at once, then `trickle` one byte at a time until the server closes the connection.
+    A reader thread takes the answer as soon as it arrives (a byte sent after the server closed
+    would be answered with a reset, which may discard an answer not yet read).
     Returns (everything the server sent, seconds from connect to the server closing)."""
+    received = bytearray()
+    closed_at: list[float] = []
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=limit) as conn:
-        if head:
-            conn.sendall(head)
-        for byte in trickle:
-            if select.select([conn], [], [], every)[0]:
-                break  # the server spoke (or closed): stop sending
-            if time.monotonic() - started > limit:
-                break
-            conn.sendall(bytes([byte]))
-        received = b""
-        while chunk := conn.recv(65536):
-            received += chunk
-        return received, time.monotonic() - started
+
+        def read() -> None:
+            try:
+                while chunk := conn.recv(65536):
+                    received.extend(chunk)
+            except OSError:
+                pass
+            closed_at.append(time.monotonic() - started)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            if head:
+                conn.sendall(head)
+            for byte in trickle:
+                reader.join(every)
+                if not reader.is_alive() or time.monotonic() - started > limit:
+                    break
+                conn.sendall(bytes([byte]))
+        except OSError:
+            pass  # the server closed while we were still sending: that is the point
+        reader.join(limit)
+    assert closed_at, "the server never closed the connection"
+    return bytes(received), closed_at[0]
 
 
 def status_and_body(raw: bytes) -> tuple[int, dict]:
