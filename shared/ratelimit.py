@@ -21,7 +21,7 @@ from functools import lru_cache
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 
 from shared.logging import get_logger
 from shared.settings import Settings, get_settings
@@ -30,11 +30,19 @@ log = get_logger(__name__)
 STORE_TIMEOUT_SECONDS = 0.25
 SKIP_STORE_AFTER_FAILURE_SECONDS = 5.0
 
-RATE_LIMITED = Counter("careroute_rate_limited_total", "Requests refused with 429, by route group", ["group"])
+# Per API process (each counts what it saw); GET /metrics serves them beside notify's.
+EDGE_REGISTRY = CollectorRegistry()
+RATE_LIMITED = Counter(
+    "careroute_rate_limited_total",
+    "Requests refused with 429, by route group",
+    ["group"],
+    registry=EDGE_REGISTRY,
+)
 STORE_FAILURES = Counter(
     "careroute_rate_limit_store_failures_total",
     "Rate-limit checks that failed open because the counter store was unavailable",
     ["group"],
+    registry=EDGE_REGISTRY,
 )
 
 
