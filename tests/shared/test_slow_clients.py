@@ -90,7 +90,7 @@ def test_an_idle_connection_is_closed_with_408_after_the_header_timeout(live_por
     status, body = status_and_body(raw)
     assert status == 408 and body["code"] == "header_read_timeout"
     assert b"application/problem+json" in raw
-    assert TIMEOUT * 0.9 <= seconds < TIMEOUT + 1.5
+    assert TIMEOUT * 0.9 <= seconds < TIMEOUT + 3
 
 
 def test_a_head_dribbled_a_byte_at_a_time_gets_408_at_the_deadline_not_when_it_ends(live_port):
@@ -98,7 +98,7 @@ def test_a_head_dribbled_a_byte_at_a_time_gets_408_at_the_deadline_not_when_it_e
     raw, seconds = dribble(live_port, head, b"X-Slow: " + b"a" * 200 + b"\r\n\r\n")
     status, body = status_and_body(raw)
     assert status == 408 and body["code"] == "header_read_timeout"
-    assert seconds < TIMEOUT + 1.5  # 200+ bytes at 5 a second would take 40 s
+    assert seconds < TIMEOUT + 3  # 200+ bytes at 5 a second would take 40 s
 
 
 def test_a_body_dribbled_a_byte_at_a_time_gets_408_at_the_deadline(live_port):
@@ -111,7 +111,7 @@ def test_a_body_dribbled_a_byte_at_a_time_gets_408_at_the_deadline(live_port):
     status, body = status_and_body(raw)
     assert status == 408 and body["code"] == "body_read_timeout"
     assert b"connection: close" in raw.lower()
-    assert seconds < TIMEOUT + 1.5
+    assert seconds < TIMEOUT + 3
 
 
 @pytest.mark.parametrize("finished", [True, False], ids=["complete-head", "head-still-arriving"])
@@ -133,9 +133,25 @@ def test_a_prompt_client_is_served_and_can_keep_its_connection(live_port):
     )
     with socket.create_connection(("127.0.0.1", live_port), timeout=10) as conn:
         conn.sendall(request)
-        first = conn.recv(65536)
+        first = read_response(conn)
         time.sleep(TIMEOUT * 1.5)  # idle between requests is the keep-alive timer's business (5 s)
         conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: careroute.test\r\n\r\n")
-        second = conn.recv(65536)
+        second = read_response(conn)
     assert first.startswith(b"HTTP/1.1 202") and b"content-security-policy" in first.lower()
     assert second.startswith(b"HTTP/1.1 200")
+
+
+def read_response(conn: socket.socket) -> bytes:
+    """One whole response on a kept-alive connection: the head, then content-length bytes."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head + b"\r\n\r\n" + body
