@@ -17,8 +17,10 @@ app = typer.Typer(
 )
 apikey_app = typer.Typer(no_args_is_help=True, help="Create and revoke API keys.")
 outbox_app = typer.Typer(no_args_is_help=True, help="Read the development email outbox (var/outbox).")
+keys_app = typer.Typer(no_args_is_help=True, help="PHI encryption keys: status, rotate, generate.")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(keys_app, name="keys")
 
 
 def _settings():
@@ -44,16 +46,12 @@ def api(reload: bool = typer.Option(False, help="Restart on code changes (develo
     """Serve the HTTP API (intake, lead status, triage preview, webhooks)."""
     import uvicorn
 
+    from shared.http.server import uvicorn_options
+
     settings = _settings()
-    uvicorn.run(
-        "careroute.asgi:app",
-        host=settings.host,
-        port=settings.port,
-        reload=reload,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    # h11 with a deadline on request heads, 431 for oversized ones, no proxy-header trust (the
+    # client address is resolved against CAREROUTE_TRUSTED_PROXIES): shared/http/server.py.
+    uvicorn.run("careroute.asgi:app", reload=reload, **uvicorn_options(settings))
 
 
 @app.command()
@@ -200,6 +198,52 @@ def outbox_show(
     except OutboxLookupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """How many encrypted values each key id holds, per column; the active key is marked."""
+    from shared.crypto import keyring
+    from shared.keyrotation import key_status
+
+    _settings()
+    active = keyring().active_id
+    for report in key_status():
+        counts = ", ".join(f"{k}{'*' if k == active else ''}={n}" for k, n in sorted(report.by_key.items()))
+        typer.echo(f"{report.name:40} {counts or '(empty)'}")
+    typer.echo(f"active key: {active} (*)")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: int = typer.Option(500, min=1, help="Rows per transaction."),
+    max_batches: Optional[int] = typer.Option(None, min=1, help="Stop after this many (resume later)."),
+) -> None:
+    """Re-encrypt every value under the active key (idempotent; safe to stop and run again)."""
+    from shared.crypto import keyring
+    from shared.keyrotation import rotate
+
+    _settings()
+    reports = rotate(batch_size=batch_size, max_batches=max_batches)
+    total = 0
+    for report in reports:
+        total += report.rotated
+        typer.echo(
+            f"{report.name:40} rotated={report.rotated} seen={sum(report.by_key.values())}"
+            f" changed_meanwhile={report.changed_meanwhile}"
+        )
+    typer.echo(f"{total} value(s) now under key {keyring().active_id}")
+
+
+@keys_app.command("generate")
+def keys_generate(key_id: str = typer.Option(..., "--id", help="A short id: A-Z a-z 0-9 _ -")) -> None:
+    """Print a new random AES-256 key as an `id:base64` entry for CAREROUTE_PHI_KEYS."""
+    from shared.crypto import KEY_ID, new_key
+
+    if not KEY_ID.match(key_id):
+        typer.echo("the id must be 1-16 of A-Z a-z 0-9 _ -", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{key_id}:{new_key()}")
 
 
 @app.command()

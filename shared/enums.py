@@ -24,6 +24,9 @@ class LeadStatus(StrEnum):
     scheduled = "scheduled"
     not_eligible = "not_eligible"
     closed = "closed"
+    # A public-form submission that tripped the spam defence (honeypot, filled too fast): stored,
+    # classified (a crisis is routed regardless), but neither routed nor emailed until reviewed.
+    spam_review = "spam_review"
 
 
 # Statuses where the pipeline still owes the lead a step; the sweeper watches these.

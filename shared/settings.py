@@ -8,9 +8,11 @@ Nothing else in the code reads os.environ.
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -92,6 +94,33 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
+    # PHI at rest (shared/crypto.py): `id:base64key,...` (32-byte AES keys) and the id new values
+    # are written under. Unset outside production: one key derived from the development secret.
+    phi_keys: SecretStr | None = None
+    phi_active_key_id: str = ""
+
+    # The public edge (shared/http/edge.py, shared/ratelimit.py): limits as `N/period;N/period`
+    # per route group, kept in Redis (the broker's, unless set) or per process on the embedded
+    # default; the proxies whose X-Forwarded-For is believed; header and read limits.
+    rate_limit_enabled: bool = True
+    rate_limit_storage_url: str = ""  # default: the broker's Redis, else memory:// (per process)
+    rate_limit_public_form: str = "10/minute;60/hour"
+    rate_limit_api_key: str = "600/minute"
+    rate_limit_sign_in: str = "10/minute;50/hour"  # password and code attempts
+    rate_limit_fhir_token: str = "30/minute;300/hour"  # SMART token requests
+    trusted_proxies: str = ""  # CIDRs, comma-separated, e.g. "10.0.0.0/8,127.0.0.1/32"
+    max_header_count: int = Field(100, ge=20, le=1000)
+    max_header_bytes: int = Field(16 * 1024, ge=4096, le=1024 * 1024)
+    header_read_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    body_read_timeout_seconds: float = Field(20.0, gt=0, le=600)
+    # Spam defence on the public form, and the window in which an identical resubmission is the
+    # same lead.
+    form_min_fill_seconds: float = Field(3.0, ge=0, le=600)
+    form_token_max_age_seconds: int = Field(24 * 3600, ge=60)
+    duplicate_window_seconds: int = Field(600, ge=0, le=7 * 24 * 3600)
+    # The consent wording a new lead is recorded against (texts in services/intake/consent/).
+    consent_version: str = Field("2026-11", pattern=r"^[A-Za-z0-9._-]{1,32}$")
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         self.var_dir = self.var_dir.resolve()
@@ -106,6 +135,11 @@ class Settings(BaseSettings):
                 raise ValueError("CAREROUTE_SECRET_KEY must be set in production")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL (CAREROUTE_DATABASE_URL)")
+            if not self.phi_keys or not self.phi_active_key_id:
+                raise ValueError(
+                    "production needs CAREROUTE_PHI_KEYS and CAREROUTE_PHI_ACTIVE_KEY_ID (see docs/security.md)"
+                )
+        self._check_edge()
         if self.email_backend == "sendgrid" and not self.sendgrid_api_key:
             raise ValueError("CAREROUTE_SENDGRID_API_KEY is required with email_backend=sendgrid")
         # A retry delay or time limit longer than the visibility timeout makes Redis redeliver the
@@ -113,6 +147,25 @@ class Settings(BaseSettings):
         if self.task_time_limit_seconds * 2 > self.broker_visibility_timeout_seconds:
             raise ValueError("task_time_limit_seconds must be under half the visibility timeout")
         return self
+
+    def _check_edge(self) -> None:
+        from shared.crypto import build_keyring  # here: shared.crypto imports this module
+
+        build_keyring(self)  # bad keys, or an active id with no key, stop the process here
+        groups = ("public_form", "api_key", "sign_in", "fhir_token")
+        for name in (f"rate_limit_{group}" for group in groups):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError:
+                raise ValueError(f"CAREROUTE_{name.upper()} must look like 10/minute;100/hour") from None
+        try:
+            [
+                ip_network(part.strip(), strict=False)
+                for part in self.trusted_proxies.split(",")
+                if part.strip()
+            ]
+        except ValueError:
+            raise ValueError("CAREROUTE_TRUSTED_PROXIES must be comma-separated CIDRs") from None
 
     @property
     def is_sqlite(self) -> bool:

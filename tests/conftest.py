@@ -47,6 +47,12 @@ def pytest_configure(config):
         CAREROUTE_EMAIL_BACKEND="outbox",
         CAREROUTE_LOG_FORMAT="json",
         CAREROUTE_SECRET_KEY="test-secret-key",
+        # Every TestClient request comes from one address: the rate-limit tests set their own
+        # limits (tests/shared/test_rate_limits.py); everything else must not be throttled.
+        CAREROUTE_RATE_LIMIT_PUBLIC_FORM="100000/minute",
+        CAREROUTE_RATE_LIMIT_API_KEY="100000/minute",
+        CAREROUTE_RATE_LIMIT_SIGN_IN="100000/minute",
+        CAREROUTE_RATE_LIMIT_FHIR_TOKEN="100000/minute",
     )
     _state["db_name"] = db_name
     from shared.migrate import upgrade
@@ -118,6 +124,7 @@ TABLES = (
     "classification",
     "idempotency_record",
     "lead_contact",
+    "consent",
     "outbox_event",
     "inbox_claim",
     "heartbeat",

@@ -26,6 +26,7 @@ def phone_log(**overrides: Any) -> dict:
         "phone": "(714) 555-0142",
         "notes": "pt 34yo USMC vet, PTSD from OIF, denies SI, asking about Spravato",
         "veteran": True,
+        "consent_to_contact": True,  # the agent read the consent wording; the caller said yes
     }
     body.update(overrides)
     return body

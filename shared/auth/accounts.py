@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
-from shared.auth import passwords, secretbox, totp
+from shared.auth import passwords, totp
 from shared.auth.lockout import account_key, normalise_email, record_attempt
 from shared.auth.sessions import end_all_sessions
 from shared.enums import Role
@@ -96,21 +96,25 @@ def disable(db: Session, user: StaffUser, now: datetime) -> None:
     end_all_sessions(db, user.id)
 
 
+# The TOTP columns are encrypted by their column type (the PHI keys, shared/crypto.py): code
+# here reads and writes the plain secret.
+
+
 def set_totp_secret(user: StaffUser, secret: str) -> None:
     """Enrol with a known secret (the development demo accounts only)."""
-    user.totp_secret = secretbox.seal(secret, totp.PURPOSE)
+    user.totp_secret = secret
     user.totp_pending = None
 
 
 def totp_secret(user: StaffUser) -> str | None:
-    return secretbox.unseal(user.totp_secret, totp.PURPOSE) if user.totp_secret else None
+    return user.totp_secret or None
 
 
 def pending_totp_secret(db: Session, user: StaffUser) -> str:
-    """The secret being enrolled (made once, kept sealed until the first code confirms it)."""
+    """The secret being enrolled (made once, kept until the first code confirms it)."""
     if user.totp_pending:
-        return secretbox.unseal(user.totp_pending, totp.PURPOSE)
+        return user.totp_pending
     secret = totp.new_secret()
-    user.totp_pending = secretbox.seal(secret, totp.PURPOSE)
+    user.totp_pending = secret
     db.add(user)
     return secret

@@ -13,7 +13,6 @@ import pyotp
 import segno
 
 ISSUER = "CareRoute"
-PURPOSE = "totp-secret"  # the secretbox purpose for sealed TOTP seeds
 DRIFT_STEPS = 1
 
 

@@ -38,6 +38,7 @@ from shared.caller import Caller
 from shared.clock import utcnow
 from shared.db import new_session
 from shared.errors import DomainError
+from shared.http.client_address import client_address
 from shared.http.csrf import CSRF_HEADER, SAFE_METHODS, check_origin, csrf_refused
 from shared.schema import Role
 from shared.smart.tokens import authenticate_access_token
@@ -189,7 +190,8 @@ def declared_policies(route) -> list[RoutePolicy]:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The real client address (behind CAREROUTE_TRUSTED_PROXIES, from X-Forwarded-For)."""
+    return client_address(request)
 
 
 def request_id(request: Request) -> str | None:

@@ -3,6 +3,7 @@ submitted value back, because submitted values are PHI."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,18 +21,19 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 # Paths whose clients expect errors in another shape (FHIR's OperationOutcome under /fhir/r4):
-# the composition root registers a renderer per path prefix.
-_RENDERERS: list[tuple[str, Callable[[DomainError, dict], Response]]] = []
+# the composition root registers a renderer per path prefix; the longest matching prefix wins.
+_RENDERERS: dict[str, Callable[[DomainError, dict], Response]] = {}
 
 
 def register_problem_renderer(prefix: str, renderer: Callable[[DomainError, dict], Response]) -> None:
-    _RENDERERS.append((prefix.rstrip("/"), renderer))
+    _RENDERERS[prefix.rstrip("/")] = renderer
 
 
 def problem_response(error: DomainError, extra: dict | None = None, path: str | None = None) -> Response:
-    for prefix, renderer in _RENDERERS:
-        if path is not None and (path == prefix or path.startswith(prefix + "/")):
-            return renderer(error, extra or {})
+    if path is not None:
+        matching = [p for p in _RENDERERS if path == p or path.startswith(p + "/")]
+        if matching:
+            return _RENDERERS[max(matching, key=len)](error, extra or {})
     body: dict[str, Any] = {
         "type": f"https://careroute.dev/problems/{error.code}",
         "title": error.title,
@@ -73,16 +75,32 @@ _MESSAGES = {
 
 def problems_from_validation(exc: ValidationError | RequestValidationError) -> list[FieldProblem]:
     problems = []
+    choices: dict[str, list[str]] = {}  # field → allowed values, over every member of a union
     for err in exc.errors():
-        loc = [str(part) for part in err["loc"] if part not in ("body",)]
+        # pydantic names the member of a union it tried ("str-enum[Reason]"): not a field.
+        loc = [str(part) for part in err["loc"] if part not in ("body",) and "[" not in str(part)]
+        field = ".".join(loc) or "body"
         kind = err["type"]
+        if kind in ("literal_error", "enum"):
+            allowed = _QUOTED.findall(str(err.get("ctx", {}).get("expected", "")))
+            if field in choices:  # another member of the same union: one problem lists them all
+                choices[field].extend(v for v in allowed if v not in choices[field])
+                continue
+            choices[field] = allowed
         if kind == "value_error":
             # Raised by our own validators, whose messages never contain the value.
             detail = str(err.get("ctx", {}).get("error", "Invalid value."))
         else:
             detail = _MESSAGES.get(kind) or _safe_pydantic_message(err)
-        problems.append(FieldProblem(".".join(loc) or "body", kind, detail))
+        problems.append(FieldProblem(field, kind, detail))
+    for problem in problems:
+        allowed = choices.get(problem.field)
+        if problem.code in ("literal_error", "enum") and allowed and len(allowed) > 1:
+            problem.detail = "Input should be " + ", ".join(allowed[:-1]) + " or " + allowed[-1]
     return problems
+
+
+_QUOTED = re.compile(r"'[^']*'|[-0-9.]+")
 
 
 def _safe_pydantic_message(err: dict) -> str:

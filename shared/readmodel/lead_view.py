@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from shared.schema import (
     Assignment,
     Classification,
+    Consent,
     Coordinator,
     Lead,
     LeadContact,
@@ -70,6 +71,17 @@ class ContactView:
 
 
 @dataclass(frozen=True)
+class ConsentView:
+    """What the person agreed to: no PHI (the wording is the clinic's, the agent is staff)."""
+
+    wording_version: str
+    wording_language: str
+    channel: str
+    given_at: datetime
+    heard_by: str | None
+
+
+@dataclass(frozen=True)
 class LeadView:
     id: UUID
     reference: str
@@ -83,6 +95,8 @@ class LeadView:
     assignment: AssignmentView | None  # the latest
     notifications: list[NotificationView]
     contact: ContactView | None
+    spam_reason: str | None = None  # held for spam review by the public form's defence
+    consent: ConsentView | None = None
 
 
 def load_lead_view(session: Session, lead_id: UUID) -> LeadView | None:
@@ -103,7 +117,18 @@ def load_lead_view(session: Session, lead_id: UUID) -> LeadView | None:
         assignment=_assignment(session, lead_id),
         notifications=_notifications(session, lead_id),
         contact=_contact(session, lead_id),
+        spam_reason=lead.spam_reason,
+        consent=_consent(session, lead_id),
     )
+
+
+def _consent(session: Session, lead_id: UUID) -> ConsentView | None:
+    row = session.exec(
+        select(Consent).where(Consent.lead_id == lead_id).order_by(col(Consent.given_at).desc())
+    ).first()
+    if row is None:
+        return None
+    return ConsentView(row.wording_version, row.wording_language, row.channel, row.given_at, row.heard_by)
 
 
 def _classification(session: Session, lead_id: UUID) -> ClassificationView | None:

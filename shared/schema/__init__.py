@@ -17,7 +17,7 @@ from shared.enums import (
     Urgency,
 )
 from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
-from shared.schema.intake import IdempotencyRecord, Lead, LeadContact
+from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
 from shared.schema.platform import (
     ApiKey,
@@ -54,6 +54,7 @@ OWNER: dict[str, str] = {
     "fhir_resource": "intake",
     "fhir_identifier": "intake",
     "fhir_attachment": "intake",
+    "consent": "intake",
     "lead_state": "routing",
     "classification": "routing",
     "coordinator": "routing",
@@ -93,6 +94,7 @@ __all__ = [
     "BreakGlassGrant",
     "Channel",
     "Classification",
+    "Consent",
     "Coordinator",
     "DeliveryEvent",
     "Escalation",

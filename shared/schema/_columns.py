@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, BigInteger, Column, Integer
 from sqlmodel import Field
 
 
@@ -22,18 +21,3 @@ def serial_pk() -> Any:
     return Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     )
-
-
-class PhiBytes(TypeDecorator):
-    """Binary PHI (a referral's PDF). The one place to switch on encryption at rest: when the
-    project's PHI column types land (issue 10), this becomes the encrypted bytes type."""
-
-    impl = LargeBinary
-    cache_ok = True
-
-
-class PhiJson(TypeDecorator):
-    """JSON PHI (a submitted FHIR resource): like PhiBytes, the one place to switch on encryption."""
-
-    impl = JSON
-    cache_ok = True

@@ -17,7 +17,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from shared.clock import UtcDateTime, utcnow
-from shared.schema._columns import PhiBytes, PhiJson
+from shared.schema.encrypted import EncryptedJSON, encrypted_bytes
 
 
 class FhirReferral(SQLModel, table=True):
@@ -36,7 +36,8 @@ class FhirReferral(SQLModel, table=True):
 
 
 class FhirResource(SQLModel, table=True):
-    """A resource we accepted, by the id we gave it. Only the ServiceRequest keeps its body (PHI)."""
+    """A resource we accepted, by the id we gave it. Only the ServiceRequest keeps its body (PHI,
+    encrypted at rest)."""
 
     __tablename__ = "fhir_resource"
 
@@ -44,7 +45,9 @@ class FhirResource(SQLModel, table=True):
     referral_id: UUID = Field(foreign_key="fhir_referral.id", index=True)
     resource_type: str = Field(max_length=40)
     entry_index: int | None = None  # its place in the submitted Bundle (None: the ServiceRequest POST)
-    body: dict | None = Field(default=None, sa_column=Column(PhiJson, nullable=True))
+    body: dict | None = Field(
+        default=None, sa_column=Column(EncryptedJSON("fhir_resource.body"), nullable=True)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
@@ -62,7 +65,7 @@ class FhirIdentifier(SQLModel, table=True):
 
 
 class FhirAttachment(SQLModel, table=True):
-    """A DocumentReference's PDF (PHI: bytes behind the one PHI column type)."""
+    """A DocumentReference's PDF (PHI: encrypted at rest, shared/schema/encrypted.py)."""
 
     __tablename__ = "fhir_attachment"
 
@@ -72,5 +75,5 @@ class FhirAttachment(SQLModel, table=True):
     content_type: str = Field(max_length=64)
     size: int
     sha256: str = Field(max_length=64)
-    data: bytes = Field(sa_column=Column(PhiBytes, nullable=False))
+    data: bytes = encrypted_bytes("fhir_attachment.data", nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

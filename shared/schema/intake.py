@@ -1,4 +1,4 @@
-"""Intake's tables: the lead as it was taken in, the person's details, idempotency records.
+"""Intake's tables: the lead as it was taken in, the person's details, idempotency records, consent.
 
 `lead` holds the facts fixed at intake; what routing decides later lives in routing's `lead_state`.
 PHI (who the person is and what they wrote) lives only in `lead_contact`, so most code paths and
@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from shared.clock import UtcDateTime, utcnow
 from shared.schema._columns import json_dict
+from shared.schema.encrypted import encrypted_json_dict, encrypted_text
 
 
 class Lead(SQLModel, table=True):
@@ -35,23 +35,30 @@ class Lead(SQLModel, table=True):
     region: str | None = Field(default=None, max_length=16)
     phone_hash: str | None = Field(default=None, max_length=64, index=True)
     email_hash: str | None = Field(default=None, max_length=64, index=True)
+    # Public-form spam defence: why the lead waits for spam review instead of being routed
+    # (`honeypot`, `too_fast`, `bad_form_token`), and the keyed hash of the channel and normalised
+    # body that makes an identical resubmission within minutes the same lead.
+    spam_reason: str | None = Field(default=None, max_length=32)
+    dedupe_hash: str | None = Field(default=None, max_length=64, index=True)
 
 
 class LeadContact(SQLModel, table=True):
-    """PHI: kept apart from the routing fields, read only by code that must show it."""
+    """PHI: kept apart from the routing fields, read only by code that must show it, and encrypted
+    at rest column by column (shared/schema/encrypted.py). The preferred contact method is a code
+    (call, text, email) that notices show, so it stays plain."""
 
     __tablename__ = "lead_contact"
 
     lead_id: UUID = Field(foreign_key="lead.id", primary_key=True)
-    name: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=320)
-    message: str = Field(default="", max_length=10_000)
-    date_of_birth: str | None = Field(default=None, max_length=10)
+    name: str | None = encrypted_text("lead_contact.name")
+    phone: str | None = encrypted_text("lead_contact.phone")
+    email: str | None = encrypted_text("lead_contact.email")
+    message: str = encrypted_text("lead_contact.message", nullable=False, default="")
+    date_of_birth: str | None = encrypted_text("lead_contact.date_of_birth")
     preferred_contact_method: str | None = Field(default=None, max_length=16)
-    preferred_contact_time: str | None = Field(default=None, max_length=100)
-    how_heard: str | None = Field(default=None, max_length=200)
-    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    preferred_contact_time: str | None = encrypted_text("lead_contact.preferred_contact_time")
+    how_heard: str | None = encrypted_text("lead_contact.how_heard")
+    details: dict = encrypted_json_dict("lead_contact.details")
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -63,3 +70,21 @@ class IdempotencyRecord(SQLModel, table=True):
     lead_id: UUID = Field(foreign_key="lead.id")
     response: dict = json_dict()
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Consent(SQLModel, table=True):
+    """Consent to be contacted, as given: which wording (version, language and a hash of the exact
+    text, kept in services/intake/consent/), when, through which channel and, on the phone, the
+    agent (key or account) who read it out and heard the answer."""
+
+    __tablename__ = "consent"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    lead_id: UUID = Field(foreign_key="lead.id", index=True)
+    purpose: str = Field(default="contact", max_length=32)
+    wording_version: str = Field(max_length=32)
+    wording_language: str = Field(max_length=8)
+    wording_sha256: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    given_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    heard_by: str | None = Field(default=None, max_length=80)  # the agent: "key:<id>" or "user:<id>"

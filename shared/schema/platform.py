@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.clock import UtcDateTime, utcnow
 from shared.schema._columns import json_dict, serial_pk
+from shared.schema.encrypted import encrypted_text
 
 
 class ApiKey(SQLModel, table=True):
@@ -83,7 +84,8 @@ class Heartbeat(SQLModel, table=True):
 
 class StaffUser(SQLModel, table=True):
     """A named staff account for the console. Passwords are Argon2id hashes; the TOTP secret is
-    sealed (shared/auth/secretbox.py) and never logged."""
+    encrypted at rest like PHI (shared/schema/encrypted.py: key ids, `careroute keys rotate`) and
+    never logged."""
 
     __tablename__ = "staff_user"
 
@@ -95,8 +97,8 @@ class StaffUser(SQLModel, table=True):
     coordinator_id: UUID | None = Field(default=None, foreign_key="coordinator.id", index=True)
     organization: str | None = Field(default=None, max_length=120)
     password_hash: str = Field(max_length=256)
-    totp_secret: str | None = Field(default=None, max_length=256)  # sealed; set once enrolled
-    totp_pending: str | None = Field(default=None, max_length=256)  # sealed; during enrolment
+    totp_secret: str | None = encrypted_text("staff_user.totp_secret")  # set once enrolled
+    totp_pending: str | None = encrypted_text("staff_user.totp_pending")  # during enrolment
     # The last accepted code's time step: a code is good once.
     totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -143,6 +145,6 @@ class BreakGlassGrant(SQLModel, table=True):
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     lead_id: UUID = Field(foreign_key="lead.id", index=True)
     actor: str = Field(max_length=80, index=True)  # the Caller.actor it was granted to
-    reason: str = Field(max_length=500)
+    reason: str = encrypted_text("break_glass_grant.reason", nullable=False, default="")  # may name PHI
     granted_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.clock import UtcDateTime, utcnow
 from shared.schema._columns import json_dict, json_list, serial_pk
+from shared.schema.encrypted import encrypted_json_list
 
 
 class LeadState(SQLModel, table=True):
@@ -49,7 +50,7 @@ class Classification(SQLModel, table=True):
     urgency: str = Field(max_length=16)
     veteran: bool = False
     flags: list = json_list()
-    evidence: list = json_list()  # spans of the patient's text: PHI, shown only in the console
+    evidence: list = encrypted_json_list("classification.evidence")  # spans of the person's text: PHI
     classifier_version: str = Field(max_length=80)
     manual_triage: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -167,6 +167,7 @@ CANNOT_SERVE = {"reason": "out_of_area", "alternative": "988"}
 #   route                                           target                 provider  call_center coordinator supervisor admin  smart anonymous
 ROWS = [
     Row("POST /v1/inquiries/web",                     "-",                   (202,      202,       202,       202,       202,   202,   202), plain("POST", "/v1/inquiries/web", web_form())),
+    Row("GET /v1/inquiries/web/form",                 "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/v1/inquiries/web/form")),
     Row("POST /v1/inquiries/phone",                   "-",                   (403,      202,       403,       403,       403,   403,   401), plain("POST", "/v1/inquiries/phone", phone_log())),
     Row("POST /v1/referrals",                         "-",                   (202,      403,       403,       403,       403,   403,   401), plain("POST", "/v1/referrals", referral())),
     Row("GET /v1/leads/{lead_id}",                    "mine",                (200,      200,       200,       200,       404,   403,   401), lead_path("mine")),
@@ -224,6 +225,7 @@ ROWS = [
     Row("POST /console/mfa/enrol",                    "a wrong code",        ((303, 401), (303, 401), (303, 401), (303, 401), (303, 401), 303, 303), form("POST", "/console/mfa/enrol", {"code": "000000"})),
     Row("GET /console",                               "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303, 303), plain("GET", "/console")),
     Row("POST /console/sign-out",                     "-",                   (303,      303,       303,       303,       303,   303,   303), form("POST", "/console/sign-out")),
+    Row("GET /assets/{name}",                         "page.css",            (200,      200,       200,       200,       200,   200,   200), plain("GET", "/assets/page.css")),
     Row("GET /healthz",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/healthz")),
     Row("GET /readyz",                                "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/readyz")),
     Row("GET /healthz/deep",                          "no loops running",    (503,      503,       503,       503,       503,   503,   503), plain("GET", "/healthz/deep")),

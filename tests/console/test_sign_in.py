@@ -25,6 +25,16 @@ def _user(email: str) -> StaffUser:
         return db.exec(select(StaffUser).where(StaffUser.email == email)).one()
 
 
+def _raw_totp(email: str) -> dict:
+    from sqlalchemy import text
+
+    from shared.db import get_engine
+
+    with get_engine().connect() as conn:
+        query = text("SELECT totp_secret, totp_pending FROM staff_user WHERE email = :email")
+        return dict(conn.execute(query, {"email": email}).mappings().one())
+
+
 def _sessions() -> list[StaffSession]:
     with unit_of_work() as db:
         return list(db.exec(select(StaffSession)).all())
@@ -61,10 +71,13 @@ def test_cookie_is_secure_with_the_host_prefix_in_production(client, monkeypatch
     from fastapi.testclient import TestClient
 
     from careroute.asgi import app
+    from shared.crypto import new_key
     from shared.settings import reset_settings_cache
 
     make_user("call_center", email="agent@clinic.example")
     monkeypatch.setenv("CAREROUTE_ENV", "production")
+    monkeypatch.setenv("CAREROUTE_PHI_KEYS", f"k1:{new_key()}")  # production refuses to start without
+    monkeypatch.setenv("CAREROUTE_PHI_ACTIVE_KEY_ID", "k1")
     reset_settings_cache()
     try:
         https = TestClient(app, base_url="https://testserver")  # a Secure cookie travels on https only
@@ -92,7 +105,9 @@ def test_supervisor_enrols_totp_at_first_sign_in_and_then_needs_a_code(client):
     uri = re.search(r"<code>(otpauth://[^<]+)</code>", page.text).group(1).replace("&amp;", "&")
     secret = parse_qs(urlsplit(uri).query)["secret"][0]
     assert _user("pat@clinic.example").totp_secret is None
-    assert secret not in (_user("pat@clinic.example").totp_pending or "")  # sealed, not plain
+    assert _user("pat@clinic.example").totp_pending == secret  # the ORM decrypts it for the code
+    stored = _raw_totp("pat@clinic.example")  # as the database holds it: the PHI format, no secret
+    assert stored["totp_pending"].startswith("v1:dev:") and secret not in stored["totp_pending"]
     wrong = client.post(
         "/console/mfa/enrol",
         data={"code": "000000", "csrf_token": form_token(page.text)},
@@ -107,6 +122,8 @@ def test_supervisor_enrols_totp_at_first_sign_in_and_then_needs_a_code(client):
     )
     assert done.status_code == 303 and done.headers["location"] == "/console?from=link"
     assert client.cookies.get("careroute_session") != token_after_password  # rotated after MFA
+    stored = _raw_totp("pat@clinic.example")  # moved to its own column: encrypted for that column
+    assert stored["totp_pending"] is None and stored["totp_secret"].startswith("v1:dev:")
     assert client.get("/v1/audit").status_code == 200
     assert "Two-step sign-in: on" in client.get("/console").text
 

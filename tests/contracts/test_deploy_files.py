@@ -27,6 +27,8 @@ DOCKERFILE = REPO / "deploy" / "Dockerfile"
 REDIS_CONF = REPO / "deploy" / "redis.conf"
 CAREROUTE_IMAGE = "careroute:local"
 TEST_SECRET = "compose-contract-test-secret-0123456789"
+TEST_PHI_KEYS = "k1:" + "A" * 43 + "="
+SECRETS = {"CAREROUTE_SECRET_KEY": TEST_SECRET, "CAREROUTE_PHI_KEYS": TEST_PHI_KEYS}
 
 DEPENDS_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
@@ -157,7 +159,7 @@ def test_one_shot_migrate_runs_first(services, careroute_services):
 def test_api_listens_on_all_interfaces_and_checks_readiness(careroute_services):
     api = careroute_services["api"]
     assert _argv(api) == ["api"]
-    env = _compose_env(api, {"CAREROUTE_SECRET_KEY": TEST_SECRET})
+    env = _compose_env(api, SECRETS)
     assert env["CAREROUTE_HOST"] == "0.0.0.0"
     assert any(str(p).endswith(":8000") for p in api["ports"])
     check = " ".join(api["healthcheck"]["test"])
@@ -195,7 +197,7 @@ def test_exactly_one_beat(careroute_services):
 def test_worker_grace_period_outlasts_the_task_time_limit(careroute_services):
     workers = _workers(careroute_services)
     for name, service in workers.items():
-        env = _compose_env(service, {"CAREROUTE_SECRET_KEY": TEST_SECRET})
+        env = _compose_env(service, SECRETS)
         limit = int(
             env.get(
                 "CAREROUTE_TASK_TIME_LIMIT_SECONDS", Settings.model_fields["task_time_limit_seconds"].default
@@ -233,9 +235,15 @@ def test_secret_key_is_required(careroute_services):
             _compose_env(service, {})
 
 
+def test_phi_keys_are_required(careroute_services):
+    for service in careroute_services.values():
+        with pytest.raises(LookupError, match="CAREROUTE_PHI_KEYS"):
+            _compose_env(service, {"CAREROUTE_SECRET_KEY": TEST_SECRET})
+
+
 @pytest.mark.parametrize("service_name", ["api", "relay", "worker-crisis", "beat", "migrate"])
 def test_compose_env_builds_production_settings(careroute_services, service_name, monkeypatch):
-    env = _compose_env(careroute_services[service_name], {"CAREROUTE_SECRET_KEY": TEST_SECRET})
+    env = _compose_env(careroute_services[service_name], SECRETS)
     # Start from a clean CAREROUTE_* environment (the suite's conftest sets test values).
     for key in [k for k in os.environ if k.startswith("CAREROUTE_")]:
         monkeypatch.delenv(key)
@@ -255,7 +263,7 @@ def test_compose_env_builds_production_settings(careroute_services, service_name
 
 
 def test_urls_point_at_the_compose_services(services, careroute_services):
-    env = _compose_env(careroute_services["api"], {"CAREROUTE_SECRET_KEY": TEST_SECRET})
+    env = _compose_env(careroute_services["api"], SECRETS)
     pg = services["postgres"]["environment"]
     expected_db = (
         f"postgresql+psycopg://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}"

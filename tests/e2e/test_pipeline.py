@@ -14,6 +14,7 @@ from shared.schema import AuditEvent, LeadState
 from shared.settings import get_settings
 from tests.factories import make_coordinator
 from tests.support.fake_sendgrid import FakeSendGrid
+from tests.support.phi import find_plaintext, raw_database_text
 from tests.support.pipeline import Pipeline
 from tests.support.servers import wait_for
 
@@ -80,6 +81,10 @@ def test_web_inquiry_reaches_the_right_coordinator_by_email_with_no_phi(client, 
         assert word not in outgoing.lower()
     assert response.json()["reference"] in outgoing
     assert_redis_holds_no_phi()
+    # At rest too: every row of every table, as PostgreSQL stores it (PHI columns are encrypted).
+    raw_rows = raw_database_text()
+    assert lead_id in raw_rows
+    assert find_plaintext(raw_rows, CANARY_STRINGS) == []
     with unit_of_work() as session:
         actions = [a.action for a in session.exec(select(AuditEvent).where(AuditEvent.lead_id == lead_id))]
     assert {"lead.create", "lead.classify", "lead.route", "lead.notify"} <= set(actions)

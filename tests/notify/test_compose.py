@@ -102,6 +102,9 @@ ALLOWED_VIEW_FIELDS = {
     "alert_code",
     "severity",
     "about_name",
+    # the person's chosen contact method (call/text/email: a code, validated) and a count
+    "preferred_contact_method",
+    "spam_review_count",
 }
 
 

@@ -20,9 +20,11 @@ from sqlmodel import Session
 from shared.auth import accounts, sessions
 from shared.auth.sessions import csrf_matches, csrf_token_for
 from shared.clock import utcnow
+from shared.errors import DomainError
 from shared.http.csrf import same_origin
 from shared.http.deps import DbSession, client_ip, console_session, public
 from shared.http.pages import NO_STORE, render_page
+from shared.http.ratelimit import rate_limit
 from shared.schema import StaffSession, StaffUser
 
 from services.console.app import sign_in as flow
@@ -37,14 +39,16 @@ ENROL = "/console/mfa/enrol"
 REFUSED = "The email, password or code is not right."
 
 
-def sign_in_rate_limit() -> None:
-    """SEAM for issue 10 part B: its per-client-address rate limit (Redis) plugs in here, on the
-    sign-in and code routes. Lockout with backoff (shared/auth/lockout.py) already applies."""
+# Every password or code checked counts against the client address's sign-in budget
+# (CAREROUTE_RATE_LIMIT_SIGN_IN, in Redis: shared across API processes), on top of the lockout
+# with backoff per account and address (shared/auth/lockout.py). Showing a page is not counted.
+sign_in_rate_limit = rate_limit("sign_in")
+SIGN_IN_PATHS = (SIGN_IN, ENROL)  # their errors (a 429 among them) are pages: `sign_in_problem`
 
-
-Public = [Depends(public("the sign-in form")), Depends(sign_in_rate_limit)]
-Partial = [Depends(console_session("a session whose second factor is due")), Depends(sign_in_rate_limit)]
+Public = [Depends(public("the sign-in form"))]
+Partial = [Depends(console_session("a session whose second factor is due"))]
 SignedIn = [Depends(console_session("a signed-in console session"))]
+Attempt = [Depends(sign_in_rate_limit)]
 
 
 def _redirect(path: str, token: str | None = None) -> RedirectResponse:
@@ -62,6 +66,15 @@ def _current(request: Request, db: Session) -> tuple[StaffSession, StaffUser, st
 
 def _refused(message: str, status: int = 403) -> HTMLResponse:
     return render_page(TEMPLATES, "message.html", status, title="Not done", message=message)
+
+
+def sign_in_problem(error: DomainError, extra: dict) -> HTMLResponse:
+    """An error on a sign-in page (its rate limit's 429, a malformed form) as a page, not JSON;
+    registered for SIGN_IN_PATHS by the composition root. Keeps Retry-After."""
+    message = f"{error.title}. {error.detail}" if error.detail else f"{error.title}."
+    response = _refused(message, error.status)
+    response.headers.update(error.headers or {})
+    return response
 
 
 def _form_ok(request: Request, token: str, presented: str) -> bool:
@@ -100,7 +113,7 @@ def sign_in_page(request: Request, db: DbSession, next: str = ""):
     return _sign_in_page(request, safe_next(next))
 
 
-@router.post(SIGN_IN, response_class=HTMLResponse, dependencies=Public)
+@router.post(SIGN_IN, response_class=HTMLResponse, dependencies=Public + Attempt)
 def sign_in(
     request: Request,
     db: DbSession,
@@ -141,7 +154,7 @@ def code_page(request: Request, db: DbSession):
     return _code_page(current[2])
 
 
-@router.post(CODE, response_class=HTMLResponse, dependencies=Partial)
+@router.post(CODE, response_class=HTMLResponse, dependencies=Partial + Attempt)
 def submit_code(
     request: Request, db: DbSession, code: str = Form("", max_length=16), csrf_token: str = Form("")
 ):
@@ -180,7 +193,7 @@ def enrol_page(request: Request, db: DbSession):
     return _enrol_page(db, current[1], current[2])
 
 
-@router.post(ENROL, response_class=HTMLResponse, dependencies=Partial)
+@router.post(ENROL, response_class=HTMLResponse, dependencies=Partial + Attempt)
 def confirm_enrolment(
     request: Request, db: DbSession, code: str = Form("", max_length=16), csrf_token: str = Form("")
 ):

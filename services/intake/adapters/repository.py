@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from shared.auth.grants import live_grant
 from shared.auth.policy import LeadScope
@@ -16,15 +16,44 @@ from shared.events import Event
 from shared.outbox import add_event
 from shared.readmodel.lead_scope import load_lead_scope
 from shared.readmodel.lead_view import LeadView, load_lead_view
-from shared.schema import AuditEvent, IdempotencyRecord, Lead, LeadContact
+from shared.schema import AuditEvent, Consent, IdempotencyRecord, Lead, LeadContact
 
-from services.intake.domain.intake import Inquiry
+from services.intake.domain.intake import ConsentGiven, FirstSubmission, Inquiry
 
 
 class SqlIntakeRepository:
     def __init__(self, session: Session, client_ip: str | None = None) -> None:
         self.session = session
         self.client_ip = client_ip
+
+    def lock_duplicates(self, dedupe_hash: str) -> None:
+        """Serialise identical submissions (PostgreSQL; SQLite serialises every writer already)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        lock_id = zlib.crc32(f"dedupe\n{dedupe_hash}".encode()) - 2**31
+        self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})
+
+    def find_recent_duplicate(self, dedupe_hash: str, since: datetime) -> FirstSubmission | None:
+        lead = self.session.exec(
+            select(Lead)
+            .where(Lead.dedupe_hash == dedupe_hash, col(Lead.created_at) >= since)
+            .order_by(col(Lead.created_at))
+        ).first()
+        if lead is None:
+            return None
+        return FirstSubmission(lead.id, lead.reference, lead.risk_flag, lead.language)
+
+    def add_consent(self, lead_id: UUID, channel: str, consent: ConsentGiven) -> None:
+        self.session.add(
+            Consent(
+                lead_id=lead_id,
+                wording_version=consent.version,
+                wording_language=consent.language,
+                wording_sha256=consent.sha256,
+                channel=channel,
+                heard_by=consent.heard_by,
+            )
+        )
 
     def try_lock_idempotency(self, scope: str, key: str) -> bool:
         if self.session.get_bind().dialect.name != "postgresql":
@@ -67,6 +96,8 @@ class SqlIntakeRepository:
             phone_hash=contact_keys[0],
             email_hash=contact_keys[1],
             region=region,
+            spam_reason=inquiry.spam_reason,
+            dedupe_hash=inquiry.dedupe_hash,
         )
         self.session.add(lead)
         self.session.flush()  # the rows below reference it (no ORM relationships to order them)

@@ -8,5 +8,7 @@ def routers() -> list[APIRouter]:
     from services.intake.api import inquiries, leads
     from services.intake.api.fhir import auth as fhir_auth
     from services.intake.api.fhir import routes as fhir_routes
+    from services.intake.app.consent import check_configured_version
 
+    check_configured_version()  # a consent version with no wording in the repo stops the API here
     return [inquiries.router, leads.router, fhir_routes.router, fhir_auth.router]

@@ -6,24 +6,44 @@ someone at risk gets crisis resources back (in the error too).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from shared.caller import PUBLIC, Caller
 from shared.errors import DomainError
 from shared.http.deps import DbSession, client_ip, public, request_id, require_caller
 from shared.http.json_body import body_doc, read_json_body
 from shared.http.problems import parse_model
+from shared.http.ratelimit import rate_limit
 from shared.schema import Role
+from shared.settings import get_settings
 
 from services.intake.adapters.repository import SqlIntakeRepository
 from services.intake.api import schemas
+from services.intake.app import consent
 from services.intake.app.receive import receive_inquiry
 from services.intake.domain.crisis import crisis_resources
-from services.intake.domain.intake import Inquiry, check_idempotency_key, request_fingerprint, triage_details
+from services.intake.domain.intake import (
+    ConsentGiven,
+    Inquiry,
+    check_idempotency_key,
+    request_fingerprint,
+    triage_details,
+)
 from services.intake.domain.risk import screen_for_risk
+from services.intake.domain.spam import (
+    FORM_TOKEN_FIELD,
+    HONEYPOT_FIELD,
+    dedupe_key,
+    issue_form_token,
+    spam_reason,
+)
 
 router = APIRouter(tags=["intake"])
 Body = Annotated[Any, Depends(read_json_body)]
@@ -54,8 +74,12 @@ def _accept(
     risk: bool,
     body: Any,
     idempotency_key: str | None,
+    validated: BaseModel,
 ) -> JSONResponse:
     key = check_idempotency_key(idempotency_key)
+    # The duplicate key covers what the person said, after normalisation, not the spam fields.
+    normalised = validated.model_dump(mode="json", exclude={HONEYPOT_FIELD, FORM_TOKEN_FIELD})
+    inquiry.dedupe_hash = dedupe_key(inquiry.channel, normalised, _derived_secret("dedupe"))
     receipt = receive_inquiry(
         SqlIntakeRepository(session, client_ip(request)),
         inquiry,
@@ -71,20 +95,57 @@ def _accept(
     return JSONResponse(receipt.body, status_code=receipt.status_code, headers=headers)
 
 
+def _crisis_resources_for(request: Request) -> dict:
+    """A throttled person still sees where to get help now (in Spanish when the browser asks)."""
+    spanish = request.headers.get("accept-language", "").lower().startswith("es")
+    return {"crisis_resources": crisis_resources("es" if spanish else None)}
+
+
+# Per real client address (shared/http/client_address.py); 429 with Retry-After and crisis resources.
+PublicFormLimit = Depends(rate_limit("public_form", problem_extra=_crisis_resources_for))
+
+
 @router.post(
     "/v1/inquiries/web",
     status_code=202,
     response_model=schemas.AcceptedOut,
     openapi_extra=body_doc(schemas.WebInquiryIn),
-    dependencies=[Depends(public("the clinic website's inquiry form"))],
+    dependencies=[Depends(public("the clinic website's inquiry form")), PublicFormLimit],
+    responses={429: {"description": "Too many submissions from this address (Retry-After)"}},
 )
 def post_web_inquiry(
     request: Request, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None
 ):
     risk = _screen(request, _field(data, "language"), _field(data, "message"))
     form = parse_model(schemas.WebInquiryIn, data)
+    settings = get_settings()
+    flagged = spam_reason(
+        honeypot=form.website,
+        form_token=form.form_token,
+        secret=_derived_secret("form-token"),
+        now=time.time(),
+        min_fill_seconds=settings.form_min_fill_seconds,
+        max_age_seconds=settings.form_token_max_age_seconds,
+    )
     inquiry = _person_inquiry("web", form, message=form.message, name=form.name, writing_for=form.writing_for)
-    return _accept(request, session, inquiry, PUBLIC, risk, data, idempotency_key)
+    inquiry.consent = _consent(form, heard_by=None)
+    inquiry.spam_reason = flagged.value if flagged else None
+    return _accept(request, session, inquiry, PUBLIC, risk, data, idempotency_key, form)
+
+
+@router.get(
+    "/v1/inquiries/web/form",
+    response_model=schemas.FormOut,
+    dependencies=[Depends(public("the web form's fill-time token and consent wording, no data"))],
+)
+def get_web_form(language: schemas.Language | None = None) -> JSONResponse:
+    """What a page needs to show the form: the minimum-fill-time token and the consent wording."""
+    wording = consent.current(language)
+    body = {
+        "form_token": issue_form_token(_derived_secret("form-token"), time.time()),
+        "consent": {"version": wording.version, "language": wording.language, "text": wording.text},
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.post(
@@ -110,7 +171,8 @@ def post_phone_inquiry(
         writing_for=call.caller_relationship,
         organization=caller.organization,
     )
-    return _accept(request, session, inquiry, caller, risk, data, idempotency_key)
+    inquiry.consent = _consent(call, heard_by=caller.actor)  # the agent who read it out
+    return _accept(request, session, inquiry, caller, risk, data, idempotency_key, call)
 
 
 @router.post(
@@ -165,7 +227,18 @@ def post_referral(
         organization=caller.organization,  # from the credential, never from the body
         details=details,
     )
-    return _accept(request, session, inquiry, caller, risk, data, idempotency_key)
+    return _accept(request, session, inquiry, caller, risk, data, idempotency_key, referral)
+
+
+def _derived_secret(purpose: str) -> bytes:
+    """One key per purpose, derived from CAREROUTE_SECRET_KEY (a token of one kind is no use as another)."""
+    secret = get_settings().secret_key.get_secret_value().encode()
+    return hmac.new(secret, f"careroute:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def _consent(form: Any, heard_by: str | None) -> ConsentGiven:
+    wording = consent.wording(form.consent_version or get_settings().consent_version, form.language)
+    return ConsentGiven(wording.version, wording.language, wording.sha256, heard_by)
 
 
 def _person_inquiry(

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, m
 
 from shared.screeners import ScreenerScores
 
+from services.intake.app import consent
 from services.intake.domain import normalize
 
 Line = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(normalize.clean_line)]
@@ -19,8 +20,13 @@ Message = Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(no
 Phone = Annotated[str, Field(min_length=3, max_length=40), AfterValidator(normalize.normalize_phone)]
 Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(normalize.normalize_email)]
 BirthDate = Annotated[date, AfterValidator(normalize.check_birth_date)]
-Language = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1, e.g. en, es")]
-ContactMethod = Literal["phone", "text", "email"]
+# The languages the clinic serves (crisis resources, triage, consent wordings): anything else is
+# refused with this list, like every other enumerated field.
+Language = Literal["en", "es"]
+ContactMethod = Literal["call", "text", "email"]
+ConsentVersion = Literal[consent.versions()]  # type: ignore[valid-type]  # folders in intake/consent/
+Honeypot = Annotated[str, Field(max_length=2000, description="Leave empty: a field people never see")]
+FormToken = Annotated[str, Field(max_length=200, description="From GET /v1/inquiries/web/form")]
 
 
 class _Strict(BaseModel):
@@ -30,27 +36,18 @@ class _Strict(BaseModel):
 class _ReachableMixin(_Strict):
     @model_validator(mode="after")
     def _needs_a_way_back(self):
-        if not getattr(self, "phone", None) and not getattr(self, "email", None):
+        phone, email = getattr(self, "phone", None), getattr(self, "email", None)
+        if not phone and not email:
             raise ValueError("Give a phone number or an e-mail address so we can reach you.")
+        method = getattr(self, "preferred_contact_method", None)
+        if method in ("call", "text") and not phone:
+            raise ValueError("A call or a text needs a phone number: give one, or choose email.")
+        if method == "email" and not email:
+            raise ValueError("Email needs an e-mail address: give one, or choose a call or a text.")
         return self
 
 
-class WebInquiryIn(_ReachableMixin):
-    """The public website form."""
-
-    name: Line
-    phone: Phone | None = None
-    email: Email | None = None
-    message: Message
-    consent_to_contact: StrictBool
-    preferred_contact_method: ContactMethod | None = None
-    preferred_contact_time: ShortLine | None = None
-    language: Language | None = None
-    how_heard: Line | None = None
-    date_of_birth: BirthDate | None = None
-    veteran: StrictBool | None = None
-    writing_for: Literal["self", "family_member", "friend", "other"] | None = None
-
+class _ConsentMixin(_Strict):
     @model_validator(mode="after")
     def _consent_given(self):
         if self.consent_to_contact is not True:
@@ -58,13 +55,37 @@ class WebInquiryIn(_ReachableMixin):
         return self
 
 
-class PhoneInquiryIn(_ReachableMixin):
-    """A call-center agent's log of a phone call."""
+class WebInquiryIn(_ReachableMixin, _ConsentMixin):
+    """The public website form. `website` is the honeypot and `form_token` the minimum-fill-time
+    token (services/intake/domain/spam.py); `consent_version` the wording the page showed."""
+
+    name: Line
+    phone: Phone | None = None
+    email: Email | None = None
+    message: Message
+    consent_to_contact: StrictBool
+    consent_version: ConsentVersion | None = None
+    preferred_contact_method: ContactMethod | None = None
+    preferred_contact_time: ShortLine | None = None
+    language: Language | None = None
+    how_heard: Line | None = None
+    date_of_birth: BirthDate | None = None
+    veteran: StrictBool | None = None
+    writing_for: Literal["self", "family_member", "friend", "other"] | None = None
+    website: Honeypot | None = None
+    form_token: FormToken | None = None
+
+
+class PhoneInquiryIn(_ReachableMixin, _ConsentMixin):
+    """A call-center agent's log of a phone call. `consent_to_contact`: the agent read the consent
+    wording (`consent_version`, default the current one) and the caller said yes."""
 
     caller_name: Line
     phone: Phone | None = None
     email: Email | None = None
     notes: Message
+    consent_to_contact: StrictBool
+    consent_version: ConsentVersion | None = None
     caller_relationship: Literal["self", "parent", "spouse", "family_member", "friend", "other"] = "self"
     language: Language | None = None
     veteran: StrictBool | None = None
@@ -116,6 +137,25 @@ class TriagePreviewIn(_Strict):
     veteran: StrictBool | None = None
     date_of_birth: BirthDate | None = None
     language: Language | None = None
+
+
+class ConsentWordingOut(BaseModel):
+    version: str
+    language: str
+    text: str
+
+
+class FormOut(BaseModel):
+    form_token: str  # send it back as `form_token`
+    consent: ConsentWordingOut
+
+
+class ConsentOut(BaseModel):
+    wording_version: str
+    wording_language: str
+    channel: str
+    given_at: datetime
+    heard_by: str | None
 
 
 class CrisisResource(BaseModel):
@@ -185,6 +225,8 @@ class LeadOut(BaseModel):
     assignment: AssignmentOut | None
     notifications: list[NotificationOut]
     contact: ContactOut | None = None  # staff roles only
+    consent: ConsentOut | None = None  # staff roles only
+    spam_reason: str | None = None  # staff roles only: why the lead waits for spam review
 
 
 class TriagePreviewOut(BaseModel):

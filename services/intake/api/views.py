@@ -24,4 +24,6 @@ def lead_out(view: LeadView, *, staff: bool) -> dict:
         "assignment": asdict(view.assignment) if view.assignment else None,
         "notifications": [asdict(n) for n in view.notifications],
         "contact": asdict(view.contact) if staff and view.contact else None,
+        "consent": asdict(view.consent) if staff and view.consent else None,
+        "spam_reason": view.spam_reason if staff else None,
     }

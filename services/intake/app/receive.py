@@ -4,11 +4,20 @@ not durable, and the broker is never touched inside the request.
 
 Idempotency (Stripe's rules): the same key and body replay the stored answer; the same key with
 another body is 422; the same key while the first request still runs is 409.
+
+Duplicates without a key: the same channel and normalised body again within
+CAREROUTE_DUPLICATE_WINDOW_SECONDS gets the first lead's 202 body, and no new lead, event or email
+(a person pressing "send" twice, a bot replaying a form). A lead the public form's spam defence
+flagged is stored like any other, with its reason: routing holds it for review.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+from uuid import UUID
+
 from shared.caller import Caller
+from shared.clock import utcnow
 from shared.errors import DomainError, FieldProblem
 from shared.events import LeadReceivedV1, ReferralStatusChangedV1
 from shared.logging import get_logger
@@ -54,10 +63,25 @@ def receive_inquiry(
                 )
             return Receipt(202, response, replayed=True)
 
+    settings = get_settings()
+    if inquiry.dedupe_hash and settings.duplicate_window_seconds > 0:
+        repo.lock_duplicates(inquiry.dedupe_hash)  # a concurrent twin waits here, then finds this one
+        since = utcnow() - timedelta(seconds=settings.duplicate_window_seconds)
+        first = repo.find_recent_duplicate(inquiry.dedupe_hash, since)
+        if first is not None:
+            body = accepted_body(first.lead_id, first.reference, first.risk_flag, first.language)
+            repo.audit(caller, "lead.duplicate_submission", first.lead_id, {"channel": inquiry.channel})
+            if idempotency_key:
+                repo.save_idempotency(scope, idempotency_key, fingerprint, first.lead_id, body)
+            log.info("duplicate_submission", lead_id=str(first.lead_id), channel=inquiry.channel)
+            return Receipt(202, body)
+
     reference = new_reference()
-    secret = get_settings().secret_key.get_secret_value().encode()
+    secret = settings.secret_key.get_secret_value().encode()
     keys = (contact_key("phone", inquiry.phone, secret), contact_key("email", inquiry.email, secret))
     lead_id = repo.create_lead(inquiry, reference, risk_flag, caller, keys, region_of(inquiry.details))
+    if inquiry.consent is not None:
+        repo.add_consent(lead_id, inquiry.channel, inquiry.consent)
     repo.add_event(
         LeadReceivedV1(
             lead_id=lead_id, channel=inquiry.channel, risk_flag=risk_flag, correlation_id=correlation_id
@@ -68,15 +92,29 @@ def receive_inquiry(
         repo.add_event(
             ReferralStatusChangedV1(lead_id=lead_id, status="received", correlation_id=correlation_id)
         )
-    repo.audit(caller, "lead.create", lead_id, {"channel": inquiry.channel})
-    body = {
+    detail = {"channel": inquiry.channel}
+    if inquiry.spam_reason:
+        detail["spam_review"] = inquiry.spam_reason
+    repo.audit(caller, "lead.create", lead_id, detail)
+    # A flagged lead gets the same answer as any other: nothing tells a bot what gave it away.
+    body = accepted_body(lead_id, reference, risk_flag, inquiry.language)
+    if idempotency_key:
+        repo.save_idempotency(scope, idempotency_key, fingerprint, lead_id, body)
+    log.info(
+        "lead_received",
+        lead_id=str(lead_id),
+        channel=inquiry.channel,
+        risk_flag=risk_flag,
+        spam_review=inquiry.spam_reason,
+    )
+    return Receipt(202, body)
+
+
+def accepted_body(lead_id: UUID, reference: str, risk_flag: bool, language: str | None) -> dict:
+    return {
         "lead_id": str(lead_id),
         "reference": reference,
         "status": "received",
         "status_url": f"/v1/leads/{lead_id}",
-        "crisis_resources": crisis_resources(inquiry.language) if risk_flag else None,
+        "crisis_resources": crisis_resources(language) if risk_flag else None,
     }
-    if idempotency_key:
-        repo.save_idempotency(scope, idempotency_key, fingerprint, lead_id, body)
-    log.info("lead_received", lead_id=str(lead_id), channel=inquiry.channel, risk_flag=risk_flag)
-    return Receipt(202, body)

@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from shared.errors import DomainError, FieldProblem
 
@@ -31,6 +32,27 @@ class Inquiry:
     how_heard: str | None = None
     organization: str | None = None  # the referring practice, for provider scoping
     details: dict[str, Any] = field(default_factory=dict)  # structured fields for triage (PHI)
+    consent: ConsentGiven | None = None  # web form and phone: the wording the person agreed to
+    spam_reason: str | None = None  # the public form's spam defence tripped (domain/spam.py)
+    dedupe_hash: str | None = None  # keyed hash of channel + normalised body (domain/spam.py)
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    version: str
+    language: str
+    sha256: str  # of the exact wording shown or read out
+    heard_by: str | None = None  # on the phone: the agent ("key:<id>", "user:<id>")
+
+
+@dataclass(frozen=True)
+class FirstSubmission:
+    """The lead an identical resubmission is answered with."""
+
+    lead_id: UUID
+    reference: str
+    risk_flag: bool
+    language: str | None
 
 
 @dataclass

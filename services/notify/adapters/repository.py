@@ -22,19 +22,14 @@ from shared.db import unit_of_work
 from shared.events import Event
 from shared.outbox import add_event
 from shared.schema import (
-    OPEN_STATUSES,
-    Assignment,
     AuditEvent,
-    Coordinator,
     DeliveryEvent,
-    Lead,
-    LeadContact,
-    LeadState,
     Notification,
     NotificationStatus,
     ReferralUpdate,
 )
 
+from services.notify.adapters.notice_subjects import NoticeSubjects
 from services.notify.domain import webhook
 from services.notify.domain.notice import NoticeKey, WebhookOutcome
 
@@ -66,7 +61,7 @@ def _match(key: NoticeKey):
     return query.where(Notification.lead_id == key.lead_id, Notification.step == key.step)
 
 
-class SqlNotifyRepository:
+class SqlNotifyRepository(NoticeSubjects):
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -265,47 +260,6 @@ class SqlNotifyRepository:
                 .limit(limit)
             ).all()
         )
-
-    # --- what notices are about (read only) --------------------------------------------------
-
-    def lead(self, lead_id: UUID | None) -> Lead | None:
-        return self.session.get(Lead, lead_id) if lead_id else None
-
-    def lead_by_reference(self, reference: str) -> Lead | None:
-        return self.session.exec(select(Lead).where(Lead.reference == reference)).first()
-
-    def contact(self, lead_id: UUID) -> LeadContact | None:
-        return self.session.get(LeadContact, lead_id)
-
-    def coordinator(self, coordinator_id: UUID | None) -> Coordinator | None:
-        return self.session.get(Coordinator, coordinator_id) if coordinator_id else None
-
-    def active_coordinators(self) -> list[Coordinator]:
-        return list(self.session.exec(select(Coordinator).where(col(Coordinator.active).is_(True))).all())
-
-    def open_leads_for(self, coordinator_id: UUID) -> list[tuple[Lead, LeadState]]:
-        """Open leads whose latest assignment is this coordinator's, oldest first."""
-        rows = self.session.exec(
-            select(Assignment, Lead, LeadState)
-            .join(Lead, col(Lead.id) == col(Assignment.lead_id))
-            .join(LeadState, col(LeadState.lead_id) == col(Lead.id))
-            .where(col(LeadState.status).in_([s.value for s in OPEN_STATUSES]))
-            .order_by(col(Assignment.lead_id), col(Assignment.step))
-        ).all()
-        latest: dict[UUID, tuple[Assignment, Lead, LeadState]] = {}
-        for assignment, lead, state in rows:
-            current = latest.get(lead.id)
-            if current is None or (assignment.step, assignment.created_at) >= (
-                current[0].step,
-                current[0].created_at,
-            ):
-                latest[lead.id] = (assignment, lead, state)
-        mine = [
-            (lead, state)
-            for assignment, lead, state in latest.values()
-            if assignment.coordinator_id == coordinator_id
-        ]
-        return sorted(mine, key=lambda pair: pair[0].created_at)
 
     # --- referrals ---------------------------------------------------------------------------
 

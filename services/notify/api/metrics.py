@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.http.deps import public
+from shared.ratelimit import EDGE_REGISTRY
 
 from services.notify.adapters.metrics import registry
 
@@ -19,6 +20,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(public("Promet
 
 @router.get("/metrics")
 def metrics() -> Response:
-    return Response(
-        generate_latest(registry), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
-    )
+    # Notify's figures from the database, then this process's edge counters (rate limits).
+    body = generate_latest(registry) + generate_latest(EDGE_REGISTRY)
+    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

@@ -94,6 +94,7 @@ def coordinator_notice(
             channel=lead.channel,
             sla_deadline=acknowledge_by,
             step=step,
+            preferred_contact_method=repo.preferred_contact_method(lead.id),
         )
         key = NoticeKey(
             kind=kind,

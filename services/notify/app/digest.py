@@ -2,12 +2,13 @@
 
 Beat asks every 15 minutes which coordinators' local hour is the digest hour; the notice's key
 includes the local date, so however often it runs, a coordinator gets one digest a day. Nobody
-gets an empty digest.
+gets an empty digest. Supervisors' digests also count the public-form leads held for spam review
+in the last day.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,7 +62,8 @@ def send_digest(
         if person is None or not person.active:
             return None
         leads = repo.open_leads_for(person.id)
-        if not leads:
+        held = repo.spam_review_count(now - timedelta(days=1)) if person.role == "supervisor" else 0
+        if not leads and not held:
             log.info("digest_skipped", reason="no_open_leads", coordinator_id=str(coordinator_id))
             return None
         items = tuple(
@@ -80,6 +82,7 @@ def send_digest(
             reference=None,
             link=f"{base}/console",
             digest_items=items,
+            spam_review_count=held,
         )
         key = NoticeKey(
             kind=NoticeKind.daily_digest,

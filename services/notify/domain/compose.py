@@ -79,6 +79,8 @@ REFERRAL_ALTERNATIVE = (
     "Please consider another provider, or the person's primary care provider. In an emergency, call 911."
 )
 _CHANNEL_LABEL = {"web": "Web form", "phone": "Phone", "referral": "Provider referral"}
+# The person chose how to be contacted: the notice says so, and to use nothing else.
+CONTACT_METHOD_LABELS = {"call": "Phone call", "text": "Text message", "email": "Email"}
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class NotificationView:
     alert_code: str | None = None
     severity: str | None = None
     about_name: str | None = None  # a staff member an alert is about (never a patient)
+    preferred_contact_method: str | None = None  # call, text or email: a code, not a contact detail
+    spam_review_count: int = 0  # supervisors' digest: public-form leads held for spam review
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, KINDS)
@@ -134,8 +138,9 @@ class NotificationView:
             raise ValueError("alert_code must be a short code")
         if self.kind == "alert" and self.alert_code is None:
             raise ValueError("alert needs alert_code")
-        if self.step < 0:
-            raise ValueError("step must not be negative")
+        _check_choice("preferred_contact_method", self.preferred_contact_method, tuple(CONTACT_METHOD_LABELS))
+        if self.step < 0 or self.spam_review_count < 0:
+            raise ValueError("step and spam_review_count must not be negative")
         if self.kind == "referral_status" and self.status_word is None:
             raise ValueError("referral_status needs status_word")
         if self.kind in ("lead_assigned", "crisis_repeat", "escalation") and self.urgency is None:
@@ -222,6 +227,8 @@ def _context(view: NotificationView) -> dict:
         "alert_label": ALERT_LABELS.get(view.alert_code or "", view.alert_code),
         "severity": view.severity or "warning",
         "about_name": view.about_name,
+        "contact_method": CONTACT_METHOD_LABELS.get(view.preferred_contact_method or ""),
+        "spam_review_count": view.spam_review_count,
         "reason_text": REFERRAL_REASONS.get(view.reason_code or ""),
         "alternative": REFERRAL_ALTERNATIVE if view.status_word == "rejected" else None,
         "items": [

@@ -1,7 +1,8 @@
 """Classify a received lead and hand it on as `lead.classified`.
 
 Idempotent by the lead's status (only a `received` lead is classified, under a row lock), so a
-redelivered or duplicated task does nothing. Each attempt is counted in its own transaction before
+redelivered or duplicated task does nothing. A lead intake flagged for spam review is classified
+too (so a crisis is still seen) and then held in `spam_review` unless it is a crisis. Each attempt is counted in its own transaction before
 the classifier runs (`start`), so even an attempt that kills the process counts; past the limit
 the lead goes to manual triage as urgent (crisis if the intake screen saw risk) instead of
 waiting forever (`finish` with no result).
@@ -78,6 +79,10 @@ def run(job: Job, max_attempts: int) -> TriageResult | None:
         return None
 
 
+def held_for_spam_review(spam_reason: str | None, urgency: str) -> bool:
+    return bool(spam_reason) and urgency != Urgency.crisis
+
+
 def finish(
     repo: RoutingRepository, job: Job, result: TriageResult | None, now: datetime, correlation_id: str | None
 ) -> Classification | None:
@@ -120,13 +125,19 @@ def finish(
     state.urgency = classification.urgency
     state.status_changed_at = now
     repo.add(classification)
+    audit = {"urgency": classification.urgency, "version": classification.classifier_version}
+    if held_for_spam_review(lead.spam_reason, classification.urgency):
+        # Not routed, not emailed: it waits for a person to review it (counted in supervisors'
+        # digests). A crisis is never held: it is routed below, spam flag or not.
+        state.status = LeadStatus.spam_review
+        repo.add(state)
+        repo.audit(ACTOR, "lead.classify", lead.id, {**audit, "spam_review": lead.spam_reason})
+        log.info("lead_held_for_spam_review", reason=lead.spam_reason, urgency=classification.urgency)
+        return classification
     repo.add(state)
-    repo.audit(
-        ACTOR,
-        "lead.classify",
-        lead.id,
-        {"urgency": classification.urgency, "version": classification.classifier_version},
-    )
+    if lead.spam_reason:
+        audit["spam_flag_overridden"] = lead.spam_reason
+    repo.audit(ACTOR, "lead.classify", lead.id, audit)
     repo.emit(
         LeadClassifiedV1(
             lead_id=lead.id,

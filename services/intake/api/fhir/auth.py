@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from shared.caller import Caller, CallerKind
+from shared.errors import DomainError
 from shared.http.deps import DbSession, client_ip, public
+from shared.http.ratelimit import rate_limit
 from shared.smart import ASSERTION_TYPE, FHIR_BASE_PATH, TOKEN_PATH, OAuthError, token_url
 from shared.smart.assertion import verify_client_assertion
 from shared.smart.tokens import grant_scopes, issue_access_token
@@ -32,6 +34,16 @@ def _oauth_error(error: OAuthError) -> JSONResponse:
     )
 
 
+def oauth_problem(error: DomainError, extra: dict) -> JSONResponse:
+    """Any other error at the token endpoint (429 from its rate limit, 503 with the database down)
+    in the shape token clients read, keeping Retry-After; registered by the composition root."""
+    return JSONResponse(
+        {"error": error.code, "error_description": error.detail or error.title},
+        status_code=error.status,
+        headers={**(error.headers or {}), **NO_STORE},
+    )
+
+
 async def _form(request: Request) -> dict[str, str] | None:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
         return None
@@ -45,7 +57,12 @@ SMART_CONFIG_POLICY = [Depends(public("where and how a SMART client gets a token
 
 @router.post(
     TOKEN_PATH,
-    dependencies=[Depends(public("the SMART token endpoint: the signed assertion is the credential"))],
+    dependencies=[
+        Depends(public("the SMART token endpoint: the signed assertion is the credential")),
+        # Per client address, before the assertion is parsed: keying on the client id it claims
+        # would let anyone spend a real client's budget.
+        Depends(rate_limit("fhir_token")),
+    ],
 )
 def token(request: Request, form: TokenForm, session: DbSession) -> JSONResponse:
     """Public: the signed assertion is the credential."""
