@@ -44,7 +44,10 @@ def dev(port: Optional[int] = typer.Option(None, help="Overrides CAREROUTE_PORT.
 
 
 @app.command()
-def api(reload: bool = typer.Option(False, help="Restart on code changes (development).")) -> None:
+def api(
+    reload: bool = typer.Option(False, help="Restart on code changes (development)."),
+    workers: int = typer.Option(1, min=1, help="uvicorn worker processes (about one per core)."),
+) -> None:
     """Serve the HTTP API (intake, lead status, triage preview, webhooks)."""
     import uvicorn
 
@@ -53,7 +56,9 @@ def api(reload: bool = typer.Option(False, help="Restart on code changes (develo
     settings = _settings()
     # h11 with a deadline on request heads, 431 for oversized ones, no proxy-header trust (the
     # client address is resolved against CAREROUTE_TRUSTED_PROXIES): shared/http/server.py.
-    uvicorn.run("careroute.asgi:app", reload=reload, **uvicorn_options(settings))
+    uvicorn.run(
+        "careroute.asgi:app", reload=reload, workers=None if reload else workers, **uvicorn_options(settings)
+    )
 
 
 @app.command()
