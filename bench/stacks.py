@@ -28,6 +28,9 @@ LANES = {  # lane -> prefork processes (2 cores: the stages that wait on I/O get
 }
 
 
+BULK_NICE = 5
+
+
 class CareRouteStack:
     name = "careroute"
 
@@ -61,7 +64,11 @@ class CareRouteStack:
         """Start lane workers and wait until every one has written its readiness file; the seconds it took."""
         started = time.monotonic()
         for lane, count in lanes.items():
-            self.procs.careroute(f"worker-{lane}", "worker", "--lane", lane, "--concurrency", str(count))
+            # The bulk stages yield the CPU to the crisis lane, the API and the sweeps (docs/deploy.md).
+            nice = "0" if lane in ("crisis", "maintenance") else str(BULK_NICE)
+            self.procs.careroute(
+                f"worker-{lane}", "worker", "--lane", lane, "--concurrency", str(count), "--nice", nice
+            )
         ready_dir = self.var_dir / "run"
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:

@@ -75,13 +75,14 @@ def worker(
     ready_file: Optional[Path] = typer.Option(
         None, help="Written once warm and consuming (default: var/run/worker-<lane>.ready)."
     ),
+    nice: int = typer.Option(0, min=0, max=19, help="Lower this worker's CPU priority (bulk lanes)."),
 ) -> None:
     """Run a Celery worker for one lane (or several); it warms up before it reports ready."""
     from careroute.workers import default_ready_file, run_worker
 
     _settings()
     chosen = _lane_queues(lane or queues)
-    run_worker(chosen, concurrency, pool, ready_file or default_ready_file(chosen))
+    run_worker(chosen, concurrency, pool, ready_file or default_ready_file(chosen), nice)
 
 
 @app.command("worker-ready")

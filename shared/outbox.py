@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
@@ -28,6 +28,7 @@ from shared.settings import get_settings
 log = get_logger(__name__)
 NOTIFY_CHANNEL = "careroute_outbox"
 BATCH_SIZE = 100
+GATHER_SECONDS = 0.01
 
 Publisher = Callable[[OutboxEvent], None]
 
@@ -101,6 +102,8 @@ def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> tuple[int, b
         )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
+        done: list[int] = []
+        now = utcnow()
         for row in session.exec(query).all():
             try:
                 publish(row)
@@ -110,8 +113,14 @@ def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> tuple[int, b
                 log.warning("outbox_publish_failed", event_id=str(row.event_id), error=row.last_error)
                 failed = True
                 break
-            row.published_at = utcnow()
-            published += 1
+            done.append(row.id)
+        if done:
+            # One UPDATE for the batch, not one per row (the relay runs for every event of every lead).
+            session.execute(
+                update(OutboxEvent).where(col(OutboxEvent.id).in_(done)).values(published_at=now),
+                execution_options={"synchronize_session": False},
+            )
+            published = len(done)
     return published, failed
 
 
@@ -135,6 +144,9 @@ class _PostgresWaker:
     def wait(self, timeout: float) -> None:
         ready, _, _ = select_module.select([self.conn.fileno()], [], [], timeout)
         if ready:
+            # Let the commits of a burst land together: one batch then carries them all, instead
+            # of one transaction and one wake-up per event (10 ms, invisible next to the rest).
+            time.sleep(GATHER_SECONDS)
             # Drain every queued notification: one batch serves them all.
             for _ in self.conn.notifies(timeout=0):
                 pass
