@@ -6,6 +6,7 @@ email, for CareRoute and, in the same run, a bare skeleton of the same hops (ben
   crisis   a crisis lead's POST → accepted while 2,000 routine leads are queued
   scale    1, 2 and 4 worker processes per lane: leads/s through classify → route → notify, with
            no double assignment and a fair round robin checked at each
+  coldstart  the first lead after the workers report ready against the next five
   memory   resident memory per process (printed after `rates`)
 
 Usage: .venv/bin/python bench/bench_pipeline.py [rates|crisis|scale|all] [--seconds S] [--rates 20,50]
@@ -190,9 +191,31 @@ def run_scale(args, log_dir) -> None:
         standin.stop()
 
 
+def run_coldstart(args, log_dir) -> None:
+    print("\n  the first lead after the workers report ready, then 5 more one at a time (routine)")
+    standin = StandIn(log_dir)
+    stack = CareRouteStack(log_dir, standin).start(workers=False)
+    try:
+        warm = stack.start_workers(stack.lanes)
+        times = []
+        for i in range(6):
+            sent = asyncio.run(
+                offer(stack.port, 0, 1, urgency=lambda _: "routine", start=7 * 10**6 + i, conns=1)
+            )
+            times += latencies(sent, drain(standin, sent, 60))["all"]
+        rest = sorted(times[1:])
+        print(f"    ready after {warm:.1f} s; first lead {times[0]:6.0f} ms; the next five median "
+              f"{rest[len(rest) // 2]:6.0f} ms ({times[0] / rest[len(rest) // 2]:.2f}x)")  # fmt: skip
+    finally:
+        stack.stop()
+        standin.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", nargs="?", default="all", choices=["rates", "crisis", "scale", "all"])
+    parser.add_argument(
+        "what", nargs="?", default="all", choices=["rates", "crisis", "scale", "coldstart", "all"]
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument(
         "--rates", type=lambda s: [float(x) for x in s.split(",")], default=[20.0, 50.0, 100.0]
@@ -209,6 +232,8 @@ def main() -> None:
         run_crisis(args, log_dir)
     if args.what in ("scale", "all"):
         run_scale(args, log_dir)
+    if args.what in ("coldstart", "all"):
+        run_coldstart(args, log_dir)
 
 
 if __name__ == "__main__":
