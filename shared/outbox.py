@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import text, update
+from sqlalchemy import case, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
@@ -24,6 +24,7 @@ from shared.events import Event
 from shared.logging import get_logger
 from shared.schema import Heartbeat, OutboxEvent
 from shared.settings import get_settings
+from shared.tasks import CRISIS_QUEUE
 
 log = get_logger(__name__)
 NOTIFY_CHANNEL = "careroute_outbox"
@@ -97,7 +98,9 @@ def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> tuple[int, b
         query = (
             select(OutboxEvent)
             .where(col(OutboxEvent.published_at).is_(None))
-            .order_by(col(OutboxEvent.id))
+            # Crisis events first: under a burst the relay has a backlog too, and a crisis lead's
+            # events must not wait behind it any more than its tasks wait behind routine ones.
+            .order_by(case((col(OutboxEvent.queue) == CRISIS_QUEUE, 0), else_=1), col(OutboxEvent.id))
             .limit(limit)
         )
         if session.get_bind().dialect.name == "postgresql":
