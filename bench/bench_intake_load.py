@@ -66,8 +66,8 @@ def main() -> None:
             if make is SkeletonStack:
                 stack.procs.stop("relay")  # the baseline's api alone, as for CareRoute
             else:
-                stack.procs.stop("relay")
-                stack.procs.stop("beat")
+                for name in ("relay", "relay-crisis", "beat"):
+                    stack.procs.stop(name)
             try:
                 for n, c in enumerate(args.concurrency):
                     rows[(stack.name, c)] = measure(stack, c, args.seconds, n * 10**7)

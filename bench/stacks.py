@@ -54,6 +54,7 @@ class CareRouteStack:
         if api:
             self.procs.careroute("api", "api", "--workers", str(self.api_workers))
             self.procs.careroute("relay", "relay")
+            self.procs.careroute("relay-crisis", "relay", "--lane", "crisis")
             self.procs.careroute("beat", "beat")
             wait_port(self.port)
         if workers:

@@ -118,18 +118,24 @@ def beat() -> None:
 
 
 @app.command()
-def relay() -> None:
+def relay(
+    lane: str = typer.Option(
+        "all", help="all (crisis events first), or crisis: the crisis lane's own relay."
+    ),
+) -> None:
     """Publish outbox events to the broker (several may run)."""
     import signal
     import threading
 
+    if lane not in ("all", "crisis"):
+        raise typer.BadParameter("--lane is all or crisis")
     _settings()
     from shared.outbox import run_relay
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_relay(stop)
+    run_relay(stop, crisis_only=lane == "crisis")
 
 
 @app.command()

@@ -91,8 +91,11 @@ def celery_publisher() -> Publisher:
     return CeleryPublisher()
 
 
-def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> tuple[int, bool]:
-    """Publish one batch of unpublished events: (how many were published, whether one failed)."""
+def publish_pending(
+    publish: Publisher, limit: int = BATCH_SIZE, crisis_only: bool = False
+) -> tuple[int, bool]:
+    """Publish one batch of unpublished events: (how many were published, whether one failed).
+    `crisis_only`: the crisis relay's share, crisis-lane events alone."""
     published, failed = 0, False
     with unit_of_work() as session:
         query = (
@@ -103,6 +106,8 @@ def publish_pending(publish: Publisher, limit: int = BATCH_SIZE) -> tuple[int, b
             .order_by(case((col(OutboxEvent.queue) == CRISIS_QUEUE, 0), else_=1), col(OutboxEvent.id))
             .limit(limit)
         )
+        if crisis_only:
+            query = query.where(col(OutboxEvent.queue) == CRISIS_QUEUE)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         done: list[int] = []
@@ -173,15 +178,18 @@ def run_relay(
     stop: threading.Event | None = None,
     publish: Publisher | None = None,
     heartbeat_every: float = 10.0,
+    crisis_only: bool = False,
 ) -> None:
-    """Publish outbox rows until `stop` is set. Survives broker and database outages."""
+    """Publish outbox rows until `stop` is set. Survives broker and database outages.
+    `crisis_only`: a relay of the crisis lane's own (`careroute relay --lane crisis`), so a crisis
+    lead's events never wait behind a backlog of routine ones in the relay either."""
     settings = get_settings()
     stop = stop or threading.Event()
     publish = publish or celery_publisher()
     waker = None
     backoff = settings.relay_poll_seconds
     last_beat = 0.0
-    log.info("relay_started")
+    log.info("relay_started", crisis_only=crisis_only)
     while not stop.is_set():
         try:
             if waker is None:
@@ -191,9 +199,9 @@ def run_relay(
                     else _PostgresWaker(settings.database_url)
                 )
             if time.monotonic() - last_beat > heartbeat_every:
-                beat("relay")
+                beat("relay-crisis" if crisis_only else "relay")
                 last_beat = time.monotonic()
-            count, failed = publish_pending(publish)
+            count, failed = publish_pending(publish, crisis_only=crisis_only)
             if failed:
                 # Broker away: back off (ignoring commit wake-ups) up to 2 s between tries.
                 stop.wait(backoff)
