@@ -65,8 +65,10 @@ class CareRouteStack:
         """Start lane workers and wait until every one has written its readiness file; the seconds it took."""
         started = time.monotonic()
         for lane, count in lanes.items():
-            # The bulk stages yield the CPU to the crisis lane, the API and the sweeps (docs/deploy.md).
-            nice = "0" if lane in ("crisis", "maintenance") else str(BULK_NICE)
+            # Classify and notify yield the CPU to the crisis lane, the API and the sweeps. Never the
+            # route lane: a decision holds the directory lock, and a starved holder would keep the
+            # crisis lane's decision waiting behind it (priority inversion, measured: 80 s).
+            nice = str(BULK_NICE) if lane in ("classify", "notify") else "0"
             self.procs.careroute(
                 f"worker-{lane}", "worker", "--lane", lane, "--concurrency", str(count), "--nice", nice
             )
