@@ -78,6 +78,19 @@ def staff_user(role: str, *, email: str | None = None, **fields):
     return make_user(role, email=email, **fields)
 
 
+def leads() -> list:
+    """Every lead in the database, oldest first (the browser tests check what a page made)."""
+    from sqlmodel import select
+
+    from shared.db import unit_of_work
+    from shared.schema import Lead
+
+    with unit_of_work() as db:
+        rows = db.exec(select(Lead).order_by(Lead.created_at)).all()
+        db.expunge_all()
+    return list(rows)
+
+
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 

@@ -93,6 +93,8 @@ class PhoneInquiryIn(_ReachableMixin, _ConsentMixin):
     preferred_contact_method: ContactMethod | None = None
     preferred_contact_time: ShortLine | None = None
     how_heard: Line | None = None
+    # Screeners the agent asked during the call (the C-SSRS screen; scores if the caller knows them).
+    screeners: ScreenerScores | None = None
 
 
 class DiagnosisIn(_Strict):
