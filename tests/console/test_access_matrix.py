@@ -225,6 +225,13 @@ ROWS = [
     Row("POST /console/mfa/enrol",                    "a wrong code",        ((303, 401), (303, 401), (303, 401), (303, 401), (303, 401), 303, 303), form("POST", "/console/mfa/enrol", {"code": "000000"})),
     Row("GET /console",                               "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303, 303), plain("GET", "/console")),
     Row("POST /console/sign-out",                     "-",                   (303,      303,       303,       303,       303,   303,   303), form("POST", "/console/sign-out")),
+    # Intake's form pages: the public form for anyone; the call log for signed-in agents only
+    # (pages are for people: a key or token gets 401, no session a 303 to sign-in).
+    Row("GET /inquiry",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/inquiry")),
+    Row("POST /inquiry",                              "an empty form",       (422,      422,       422,       422,       422,   422,   422), form("POST", "/inquiry")),
+    Row("GET /console/calls/new",                     "-",                   ((401, 403), (401, 200), (401, 403), (401, 403), (401, 403), 401, 303), plain("GET", "/console/calls/new")),
+    Row("POST /console/calls/new",                    "an empty form",       ((401, 403), (401, 422), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/console/calls/new")),
+    Row("POST /console/calls/preview",                "an empty draft",      ((401, 403), (401, 200), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/console/calls/preview")),
     Row("GET /assets/{name}",                         "page.css",            (200,      200,       200,       200,       200,   200,   200), plain("GET", "/assets/page.css")),
     Row("GET /healthz",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/healthz")),
     Row("GET /readyz",                                "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/readyz")),
