@@ -66,6 +66,8 @@ def build_app() -> FastAPI:
             WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES,
             FHIR_BASE_PATH: fhir_limit,
             f"{FHIR_BASE_PATH}/ServiceRequest": fhir_limit,
+            # the referral form's PDFs, each checked again against its own limit
+            "/refer": settings.referral_pdf_max_bytes * settings.referral_pdf_max_files + 256 * 1024,
         },
     )
     app.add_middleware(

@@ -17,7 +17,7 @@ from shared.enums import (
     Urgency,
 )
 from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
-from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact
+from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact, ReferralAttachment
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
 from shared.schema.platform import (
     ApiKey,
@@ -55,6 +55,7 @@ OWNER: dict[str, str] = {
     "fhir_identifier": "intake",
     "fhir_attachment": "intake",
     "consent": "intake",
+    "referral_attachment": "intake",
     "lead_state": "routing",
     "classification": "routing",
     "coordinator": "routing",
@@ -107,6 +108,7 @@ __all__ = [
     "InboxClaim",
     "Lead",
     "LeadContact",
+    "ReferralAttachment",
     "LeadState",
     "LeadStatus",
     "LoginAttempt",

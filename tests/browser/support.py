@@ -91,6 +91,20 @@ def leads() -> list:
     return list(rows)
 
 
+def real_pdf(pages: int = 1) -> bytes:
+    """A small but genuine PDF (pypdf writes it), for attachment tests."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
