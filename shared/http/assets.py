@@ -13,7 +13,7 @@ from shared.errors import DomainError
 from shared.http.deps import public
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-MEDIA_TYPES = {".css": "text/css; charset=utf-8"}
+MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 router = APIRouter(include_in_schema=False, dependencies=[Depends(public("the pages' stylesheet"))])
 
 
