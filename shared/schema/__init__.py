@@ -16,6 +16,7 @@ from shared.enums import (
     Role,
     Urgency,
 )
+from shared.schema.console import CallAttempt, LeadNote
 from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
 from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact, ReferralAttachment
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
@@ -67,6 +68,8 @@ OWNER: dict[str, str] = {
     "escalation": "routing",
     "reviewer_copy": "routing",
     "routing_alert": "routing",
+    "lead_note": "console",
+    "call_attempt": "console",
     "notification": "notify",
     "delivery_event": "notify",
     "referral_update": "notify",
@@ -92,6 +95,7 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "AuditEvent",
+    "CallAttempt",
     "BreakGlassGrant",
     "Channel",
     "Classification",
@@ -108,6 +112,7 @@ __all__ = [
     "InboxClaim",
     "Lead",
     "LeadContact",
+    "LeadNote",
     "ReferralAttachment",
     "LeadState",
     "LeadStatus",
