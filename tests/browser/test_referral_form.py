@@ -18,7 +18,9 @@ def _fill(page, npi="1234567893"):
     page.get_by_label("NPI").fill(npi)
     page.get_by_label("Patient's name").fill("Jordan Referred")
     page.get_by_label("Patient's phone").fill("949-555-0177")
-    page.get_by_label("Reason for referral").fill("Treatment-resistant depression after three adequate trials.")
+    page.get_by_label("Reason for referral").fill(
+        "Treatment-resistant depression after three adequate trials."
+    )
     page.get_by_label("Diagnosis 1").fill("F33.2")
     page.get_by_label("Diagnosis 2").fill("F41.1")
     page.get_by_label("PHQ-9 total (0–27)").fill("21")
@@ -28,7 +30,7 @@ def _fill(page, npi="1234567893"):
 def test_a_provider_refers_with_a_pdf_and_sees_the_status_page(page, sign_in):
     sign_in("provider", organization=HARBOR)
     page.goto("/refer")
-    assert page.get_by_label("Practice").input_value() == HARBOR
+    assert page.get_by_label("Practice", exact=True).input_value() == HARBOR
     check_axe(page)
     screenshot(page, "refer-form")
 
