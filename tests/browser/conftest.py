@@ -66,7 +66,7 @@ def page(request, browser, live_server, db):
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:  # what the page showed when the test failed
         try:
-            screenshot(page, f"FAILED-{request.node.name}")
+            screenshot(page, f"FAILED-{request.node.name}", publish=False)
         except Exception:
             pass
     context.close()

@@ -130,11 +130,11 @@ def check_axe(page, *, context: str | None = None) -> list[dict]:
     return result
 
 
-def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+def screenshot(page, name: str, *, full_page: bool = True, publish: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
-    if os.environ.get("CAREROUTE_UPDATE_SCREENSHOTS") == "1":
+    if publish and os.environ.get("CAREROUTE_UPDATE_SCREENSHOTS") == "1":
         DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOC_SCREENSHOTS / path.name)
     return path
