@@ -16,8 +16,9 @@ from shared.enums import (
     Role,
     Urgency,
 )
+from shared.schema.console import CallAttempt, LeadNote
 from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
-from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact
+from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact, ReferralAttachment
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
 from shared.schema.platform import (
     ApiKey,
@@ -55,6 +56,7 @@ OWNER: dict[str, str] = {
     "fhir_identifier": "intake",
     "fhir_attachment": "intake",
     "consent": "intake",
+    "referral_attachment": "intake",
     "lead_state": "routing",
     "classification": "routing",
     "coordinator": "routing",
@@ -66,6 +68,8 @@ OWNER: dict[str, str] = {
     "escalation": "routing",
     "reviewer_copy": "routing",
     "routing_alert": "routing",
+    "lead_note": "console",
+    "call_attempt": "console",
     "notification": "notify",
     "delivery_event": "notify",
     "referral_update": "notify",
@@ -91,6 +95,7 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "AuditEvent",
+    "CallAttempt",
     "BreakGlassGrant",
     "Channel",
     "Classification",
@@ -107,6 +112,8 @@ __all__ = [
     "InboxClaim",
     "Lead",
     "LeadContact",
+    "LeadNote",
+    "ReferralAttachment",
     "LeadState",
     "LeadStatus",
     "LoginAttempt",
