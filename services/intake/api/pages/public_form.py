@@ -20,7 +20,6 @@ from fastapi.responses import HTMLResponse
 from shared.errors import DomainError
 from shared.http.deps import DbSession, public
 from shared.http.pages import render_page
-from shared.settings import get_settings
 
 from services.intake.api.inquiries import PublicFormLimit, new_form_token, take_web_inquiry
 from services.intake.api.pages.forms import field_messages, text_fields, yes_no
@@ -113,6 +112,7 @@ async def submit_inquiry(request: Request, session: DbSession):
         t=TEXT[lang],
         crisis=crisis_resources(lang),
         reference=receipt.body["reference"],
+        risk=receipt.body.get("crisis_resources") is not None,  # the message screened positive
     )
 
 
@@ -126,12 +126,3 @@ async def _take(request: Request, session, data: dict, key: str | None):
             raise
         # Back, edit, send again: a new submission; the duplicate check still guards twins.
         return await run_in_threadpool(take_web_inquiry, request, session, data, None)
-
-
-def embed_snippet() -> str:
-    """The iframe the clinic pastes into its own site (docs and README show it)."""
-    base = get_settings().public_base_url.rstrip("/")
-    return (
-        f'<iframe src="{base}{PATH}" title="Ask about treatment" width="100%" height="1400" '
-        'loading="lazy"></iframe>'
-    )
