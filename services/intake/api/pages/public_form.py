@@ -22,7 +22,7 @@ from shared.http.deps import DbSession, public
 from shared.http.pages import render_page
 
 from services.intake.api.inquiries import PublicFormLimit, new_form_token, take_web_inquiry
-from services.intake.api.pages.forms import field_messages, text_fields, yes_no
+from services.intake.api.pages.forms import field_messages, text_fields, while_first_in_flight, yes_no
 from services.intake.api.pages.wording import FIELD_LABELS, FRIENDLY, TEXT
 from services.intake.app import consent
 from services.intake.domain.crisis import crisis_resources
@@ -120,7 +120,7 @@ async def _take(request: Request, session, data: dict, key: str | None):
     from starlette.concurrency import run_in_threadpool
 
     try:
-        return await run_in_threadpool(take_web_inquiry, request, session, data, key)
+        return await run_in_threadpool(while_first_in_flight, take_web_inquiry, request, session, data, key)
     except DomainError as error:
         if error.code != "idempotency_key_reused":
             raise
