@@ -132,3 +132,34 @@ def test_a_message_that_screens_positive_gets_988_first_on_the_confirmation(page
     [lead] = leads()
     assert lead.risk_flag
     check_axe(page)
+
+
+def test_a_keyboard_user_fills_and_sends_the_form_in_reading_order(page):
+    page.goto("/inquiry")
+    visited: list[str] = []
+
+    def tab_to(element_id: str) -> None:
+        for _ in range(15):
+            page.keyboard.press("Tab")
+            visited.append(page.evaluate("document.activeElement.id"))
+            if visited[-1] == element_id:
+                return
+        raise AssertionError(f"Tab never reached #{element_id}; went through {visited}")
+
+    tab_to("name")
+    page.keyboard.type("Kim Lee")
+    tab_to("phone")
+    page.keyboard.type("(714) 555-0142")
+    tab_to("method-call")
+    page.keyboard.press("Space")
+    tab_to("message")
+    page.keyboard.type("Asking about Spravato for my depression.")
+    tab_to("consent_to_contact")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Send"
+    page.keyboard.press("Enter")
+
+    page.locator("#reference").wait_for()
+    assert "website" not in visited  # the honeypot is never in the way
+    assert len(leads()) == 1
