@@ -101,6 +101,15 @@ def desk(pick: str, action: str = "", fields: dict | None = None, **lead):
     return build
 
 
+def spam(action: str):
+    def build(world: World, caller):
+        held = world.lead(world.sam, status="spam_review")
+        data = {"csrf_token": "@session"} if caller.kind == "session" else {}
+        return "POST", f"/console/spam/{held.reference}/{action}", {"data": data}
+
+    return build
+
+
 def referrer_status(world: World, caller):
     from shared.settings import get_settings
 
@@ -240,6 +249,13 @@ ROWS = [
     Row("POST /console/lead/{reference}/status",      "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "status", CONTACTED, status="acknowledged")),
     Row("POST /console/lead/{reference}/notes",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "notes", {"body": "called back"})),
     Row("POST /console/lead/{reference}/calls",       "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "calls", {"outcome": "no_answer"})),
+    Row("GET /console/dashboard",                     "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/dashboard")),
+    Row("GET /console/escalations",                   "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/escalations")),
+    Row("GET /console/spam",                          "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/spam")),
+    Row("GET /console/audit",                         "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/audit")),
+    Row("GET /console/directory",                     "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/directory")),
+    Row("POST /console/spam/{reference}/release",    "a held lead",         ((303, 403), (303, 403), (303, 403), (303, 303), (303, 403), 303, 303), spam("release")),
+    Row("POST /console/spam/{reference}/discard",    "a held lead",         ((303, 403), (303, 403), (303, 403), (303, 303), (303, 403), 303, 303), spam("discard")),
     Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
     Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
     Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),
