@@ -18,7 +18,11 @@ from services.console.domain.queue import sort_key
 from services.console.domain.review import AuditFilter
 
 IN_FLIGHT = (LeadStatus.routed, LeadStatus.notified, LeadStatus.waiting, LeadStatus.manual_triage)
-DIMENSIONS = (("Channel", "channel"), ("Condition", "condition"), ("Referrer", "referrer"))
+DIMENSIONS = (
+    ("Channel", "channel", "none"),
+    ("Condition", "condition", "none found"),
+    ("Referrer", "referrer", "no referrer (web, phone)"),
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,6 @@ def dashboard(desk: LeadDesk, now: datetime, days: int) -> Dashboard:
     facts = desk.lead_facts(datetime.combine(first, time(), tzinfo=UTC))
     todays = [f for f in facts if f.created_at.astimezone(UTC).date() == last]
     today_sla = [s for s in stats.sla(todays, now) if s.urgency == "all"][0]
-    contact_today = [t for t in stats.timings(todays, "first_contact_at")]
     today = {
         "received": len(todays),
         "crisis": sum(1 for f in todays if f.urgency == "crisis"),
@@ -54,11 +57,10 @@ def dashboard(desk: LeadDesk, now: datetime, days: int) -> Dashboard:
             ],
             50,
         ),
-        "by_urgency": contact_today,
     }
     series = []
-    for label, attribute in DIMENSIONS:
-        one = stats.per_day(facts, label, attribute, first, last)
+    for label, attribute, missing in DIMENSIONS:
+        one = stats.per_day(facts, label, attribute, first, last, missing=missing)
         series.append((one, stats.stacked_bars(one)))
     return Dashboard(
         days=days,

@@ -92,15 +92,17 @@ class Series:
     totals: dict[str, int]
 
 
-def per_day(facts, dimension: str, attribute: str, first: date, last: date, top: int = 6) -> Series:
-    """Categories beyond the `top` biggest are summed as "other"; a missing value is "none"."""
+def per_day(
+    facts, dimension: str, attribute: str, first: date, last: date, top: int = 6, missing: str = "none"
+) -> Series:
+    """Categories beyond the `top` biggest are summed as "other"; a missing value is `missing`."""
     days = days_between(first, last)
-    totals = Counter((getattr(f, attribute) or "none") for f in facts)
+    totals = Counter((getattr(f, attribute) or missing) for f in facts)
     keep = [c for c, _ in totals.most_common(top)]
     grid: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
     index = {d: i for i, d in enumerate(days)}
     for f in facts:
-        category = getattr(f, attribute) or "none"
+        category = getattr(f, attribute) or missing
         category = category if category in keep else "other"
         day = f.created_at.date()
         if day in index:
