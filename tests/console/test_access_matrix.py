@@ -24,6 +24,7 @@ from fastapi.routing import iter_route_contexts
 from shared.auth.policy import PolicyKind
 from shared.http.deps import declared_policies
 from shared.links import sign_token
+from tests.console.matrix_console import staff_page_rows
 from tests.console.world import ELSEWHERE, HARBOR, SMART_SCOPES, World, build_world, client_for
 from tests.factories import phone_log, referral, web_form
 from tests.support.auth import ORIGIN, form_token
@@ -86,30 +87,6 @@ def link(action: str, form: dict | None = None):
     return build
 
 
-def desk(pick: str, action: str = "", fields: dict | None = None, **lead):
-    """The console's lead page (GET) or one of its forms (POST, with the session's CSRF token)."""
-
-    def build(world: World, caller):
-        target = world.lead(world.dana if pick == "Dana's" else world.sam, **lead)
-        if not action:
-            return "GET", f"/console/lead/{target.reference}", {}
-        data = dict(fields(world) if callable(fields) else fields or {})
-        if caller.kind == "session":
-            data["csrf_token"] = "@session"
-        return "POST", f"/console/lead/{target.reference}/{action}", {"data": data}
-
-    return build
-
-
-def spam(action: str):
-    def build(world: World, caller):
-        held = world.lead(world.sam, status="spam_review")
-        data = {"csrf_token": "@session"} if caller.kind == "session" else {}
-        return "POST", f"/console/spam/{held.reference}/{action}", {"data": data}
-
-    return build
-
-
 def referrer_status(world: World, caller):
     from shared.settings import get_settings
 
@@ -126,6 +103,14 @@ def form(method: str, path: str, fields: dict | None = None):
         if caller.kind == "session":
             data["csrf_token"] = "@session"
         return method, path, {"data": data}
+
+    return build
+
+
+def refer_status(organization: str):
+    def build(world: World, caller):
+        lead = world.lead(world.sam, channel="referral", organization=organization)
+        return "GET", f"/refer/{lead.reference}", {}
 
     return build
 
@@ -186,7 +171,6 @@ DECLINE = {"reason": "out_of_area", "alternative": {"kind": "988"}}
 PREVIEW = {"notes": "low mood for months, asking about ketamine"}
 CONTACTED = {"status": "contacted"}
 CANNOT_SERVE = {"reason": "out_of_area", "alternative": "988"}
-DECLINE_FORM = {"reason": "out_of_area", "alternative": "988"}
 
 # fmt: off
 #   route                                           target                 provider  call_center coordinator supervisor admin  smart anonymous
@@ -238,24 +222,6 @@ ROWS = [
     Row("GET /console/leads/{reference}",             "Dana's link",         (200,      200,       (200, 303), 200,       200,   200,   200), link("open")),
     Row("POST /console/leads/{reference}/acknowledge", "Dana's link",        (200,      200,       200,       200,       200,   200,   200), link("acknowledge")),
     Row("POST /console/leads/{reference}/decline",    "Dana's link",         ((303, 403), (303, 403), (303, 200), (303, 403), (303, 403), 303, 303), link("decline", CANNOT_SERVE)),
-    Row("GET /console/queue",                         "-",                   ((303, 403), (303, 403), (303, 200), (303, 200), (303, 403), 303, 303), plain("GET", "/console/queue")),
-    Row("GET /console/lead/{reference}",              "Dana's",              ((303, 403), (303, 403), (303, 200), (303, 200), (303, 403), 303, 303), desk("Dana's")),
-    Row("GET /console/lead/{reference}",              "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 200), (303, 403), 303, 303), desk("Sam's")),
-    Row("POST /console/lead/{reference}/acknowledge", "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "acknowledge")),
-    Row("POST /console/lead/{reference}/acknowledge", "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "acknowledge")),
-    Row("POST /console/lead/{reference}/claim",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "claim")),
-    Row("POST /console/lead/{reference}/decline",     "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "decline", DECLINE_FORM)),
-    Row("POST /console/lead/{reference}/reassign",    "Dana's",              ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Dana's", "reassign", lambda w: {"coordinator_id": str(w.sam.id)})),
-    Row("POST /console/lead/{reference}/status",      "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "status", CONTACTED, status="acknowledged")),
-    Row("POST /console/lead/{reference}/notes",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "notes", {"body": "called back"})),
-    Row("POST /console/lead/{reference}/calls",       "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "calls", {"outcome": "no_answer"})),
-    Row("GET /console/dashboard",                     "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/dashboard")),
-    Row("GET /console/escalations",                   "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/escalations")),
-    Row("GET /console/spam",                          "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/spam")),
-    Row("GET /console/audit",                         "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/audit")),
-    Row("GET /console/directory",                     "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), plain("GET", "/console/directory")),
-    Row("POST /console/spam/{reference}/release",    "a held lead",         ((303, 403), (303, 403), (303, 403), (303, 303), (303, 403), 303, 303), spam("release")),
-    Row("POST /console/spam/{reference}/discard",    "a held lead",         ((303, 403), (303, 403), (303, 403), (303, 303), (303, 403), 303, 303), spam("discard")),
     Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
     Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
     Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),
@@ -268,6 +234,17 @@ ROWS = [
     Row("POST /console/mfa/enrol",                    "a wrong code",        ((303, 401), (303, 401), (303, 401), (303, 401), (303, 401), 303, 303), form("POST", "/console/mfa/enrol", {"code": "000000"})),
     Row("GET /console",                               "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303, 303), plain("GET", "/console")),
     Row("POST /console/sign-out",                     "-",                   (303,      303,       303,       303,       303,   303,   303), form("POST", "/console/sign-out")),
+    # Intake's form pages: the public form for anyone; the call log for signed-in agents only
+    # (pages are for people: a key or token gets 401, no session a 303 to sign-in).
+    Row("GET /inquiry",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/inquiry")),
+    Row("POST /inquiry",                              "an empty form",       (422,      422,       422,       422,       422,   422,   422), form("POST", "/inquiry")),
+    Row("GET /console/calls/new",                     "-",                   ((401, 403), (401, 200), (401, 403), (401, 403), (401, 403), 401, 303), plain("GET", "/console/calls/new")),
+    Row("POST /console/calls/new",                    "an empty form",       ((401, 403), (401, 422), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/console/calls/new")),
+    Row("POST /console/calls/preview",                "an empty draft",      ((401, 403), (401, 200), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/console/calls/preview")),
+    Row("GET /refer",                                 "-",                   ((401, 200), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), plain("GET", "/refer")),
+    Row("POST /refer",                                "an empty form",       ((401, 422), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/refer")),
+    Row("GET /refer/{reference}",                     "Harbor's",            ((401, 200), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), refer_status(HARBOR)),
+    Row("GET /refer/{reference}",                     "another practice's",  ((401, 404), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), refer_status(ELSEWHERE)),
     Row("GET /assets/{name}",                         "page.css",            (200,      200,       200,       200,       200,   200,   200), plain("GET", "/assets/page.css")),
     Row("GET /healthz",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/healthz")),
     Row("GET /readyz",                                "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/readyz")),
@@ -276,6 +253,7 @@ ROWS = [
     Row("GET /docs",                                  "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/docs")),
 ]
 # fmt: on
+ROWS += [Row(*row) for row in staff_page_rows()]  # the staff console's pages: matrix_console.py
 
 
 def expected(row: Row, caller) -> int:
