@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from services.routing.api import desk_actions, directory, leads, links
+    from services.routing.api import desk_actions, directory, leads, links, supervisor_pages
 
-    return [directory.router, leads.router, links.router, desk_actions.router]
+    return [directory.router, leads.router, links.router, desk_actions.router, supervisor_pages.router]
