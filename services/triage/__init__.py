@@ -9,11 +9,13 @@ from functools import lru_cache
 
 from .classifier import Classifier
 from .jsonl import classify_jsonl
+from .opinions import current_version
 from .rules import default_rules
 from .screen import screen_text_for_risk
 from .types import TriageInput, TriageResult
 
-CLASSIFIER_VERSION: str = default_rules().version
+# rules files + risk lexicons + learned artifact (see opinions.compose_version)
+CLASSIFIER_VERSION: str = current_version()
 
 
 @lru_cache(maxsize=1)

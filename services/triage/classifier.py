@@ -17,8 +17,14 @@ from .patterns import (
 )
 from .prefilter import SelectiveRegex
 from .rules import RuleSet, default_rules
+from .opinions import combine_opinions, compose_version
+from .learned import load_learned
+from .risk import RiskModel
 from .types import URGENCY_RANK, TriageInput, TriageResult
 from .urgency_rules import UrgencyMixin
+
+
+_PATIENT_WORD = re.compile(r"\b(?:pt|patient|client)\b", re.I)
 
 
 class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
@@ -93,6 +99,11 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
         self._spanish_chars = str(lang.get("spanish_chars", ""))
         self._preferred_es = {v.lower() for v in lang.get("preferred_language_values", ["es"])}
         self._min_failed = int(self.rules.flags.get("min_failed_antidepressants", 2))
+        time_rx = next(c.regex for c in self.rules.context if c.category == "TIME" and c.regex)
+        self._risk = RiskModel(time_rx, rel, self._windows)
+        self._learned = load_learned()  # None when no artifact is shipped
+        self.version = compose_version(self.rules.version, self._risk.lexicon.digest,
+                                       self._learned.digest if self._learned else None)
 
     # ------------------------------------------------------------------ entry point
     def classify(self, inp: TriageInput) -> TriageResult:
@@ -108,7 +119,12 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
 
         conditions, cond_first, icd_first = self._conditions(mentions, structured, evidence, text)
         admin_kind = self._admin_kind(mentions, channel)
-        urgency = self._urgency(mentions, structured, channel, conditions, evidence, text)
+        rules_level = self._urgency(mentions, structured, channel, conditions, evidence, text)
+        people = {"proxy": subject.proxy, "patient_rels": subject.patient_rels,
+                  "clinical": channel in ("referral", "phone") or bool(_PATIENT_WORD.search(text))}
+        risk = self._risk.assess(text, ref, people)
+        learned = self._learned.predict(text) if self._learned is not None else None
+        urgency, possible = combine_opinions(rules_level, risk, learned, evidence)
         if admin_kind and URGENCY_RANK[urgency] == 0:
             for c in sorted(conditions):  # stable evidence order
                 evidence.append({"label": f"condition_dropped:{c}", "source": "rule", "rule": f"admin.{admin_kind}",
@@ -132,5 +148,6 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
             flags=sorted(flags),
             evidence=evidence,
             version=self.version,
+            possible_crisis=possible,
         )
 

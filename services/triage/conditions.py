@@ -85,9 +85,9 @@ class ConditionsMixin:
         return "admin"
 
     # ------------------------------------------------------------------ primary
-    def _primary(self, conditions, found, icd_first, mentions, channel, text, evidence) -> str | None:
+    def _primary(self, conditions, found, icd_first, mentions, channel, text, evidence) -> str:
         if not conditions:
-            return None
+            return "none"  # the policy's word for an empty primary
         order = sorted(conditions, key=lambda c: found.get(c, 10**10))
         choice = None
         rule = "primary.first_mentioned"

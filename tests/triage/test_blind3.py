@@ -93,7 +93,9 @@ def test_new_routine_traps_stay_routine(text):
         ("I keep looking at the bridge on my way home and thinking I could just go over the side.", "crisis"),
         ("I went to the roof of my building last night to jump but I couldn't.", "crisis"),
         ("Mi hijo dice que se quiere morir y tiene una cuerda en su cuarto.", "crisis"),
-        ("I sometimes think about driving my car into a wall. No plan.", "urgent"),
+        # a thought that names its method is crisis by the policy ("current suicidal thoughts together
+        # with a method ... even when intent is denied"); the risk model reads it so (was "urgent")
+        ("I sometimes think about driving my car into a wall. No plan.", "crisis"),
         ("I have my meds set aside in a pill box for the week.", "routine"),
         ("I went to the roof to fix the antenna.", "routine"),
     ],
