@@ -24,6 +24,10 @@ from .types import URGENCY_RANK, TriageInput, TriageResult
 from .urgency_rules import UrgencyMixin
 
 
+def _clean(text: str | None) -> str:
+    return (text or "").replace("\u2019", "'").replace("\u2018", "'")  # same length: spans stay valid
+
+
 _PATIENT_WORD = re.compile(r"\b(?:pt|patient|client)\b", re.I)
 
 
@@ -107,12 +111,20 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
 
     # ------------------------------------------------------------------ entry point
     def classify(self, inp: TriageInput) -> TriageResult:
-        text = (inp.text or "").replace("\u2019", "'").replace("\u2018", "'")  # same length
+        return self.classify_many([inp])[0]
+
+    def classify_many(self, inputs: list[TriageInput]) -> list[TriageResult]:
+        """A batch: spaCy's nlp.pipe over the texts and one learned-model call (the worker's path)."""
+        texts = [_clean(inp.text) for inp in inputs]
+        with self._lock:  # spaCy matchers are not guaranteed thread-safe
+            docs = list(self._nlp.pipe(texts, batch_size=64))
+        learned = self._learned.predict_many(texts) if self._learned is not None else [None] * len(texts)
+        return [self._classify_doc(inp, text, doc, opinion) for inp, text, doc, opinion in zip(inputs, texts, docs, learned)]
+
+    def _classify_doc(self, inp: TriageInput, text: str, doc, learned) -> TriageResult:
         structured = dict(inp.structured or {})
         channel = (inp.channel or structured.get("channel") or "").lower() or None
         ref = _parse_date(structured.get("message_date")) or date.today()
-        with self._lock:  # spaCy matchers are not guaranteed thread-safe
-            doc = self._nlp(text)
         subject = self._subject(text)
         mentions = self._mentions(doc, ref, subject)
         evidence: list[dict] = []
@@ -123,7 +135,6 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
         people = {"proxy": subject.proxy, "patient_rels": subject.patient_rels,
                   "clinical": channel in ("referral", "phone") or bool(_PATIENT_WORD.search(text))}
         risk = self._risk.assess(text, ref, people)
-        learned = self._learned.predict(text) if self._learned is not None else None
         urgency, possible = combine_opinions(rules_level, risk, learned, evidence)
         if admin_kind and URGENCY_RANK[urgency] == 0:
             for c in sorted(conditions):  # stable evidence order
