@@ -23,8 +23,11 @@ def load_baseline(commit: str = BASELINE_COMMIT):
     """The baseline package (`.get_classifier()`, `.TriageInput`)."""
     if "careroute_triage_baseline" in sys.modules:
         return sys.modules["careroute_triage_baseline"]
-    raw = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit, "services/triage"],
-                         check=True, capture_output=True).stdout
+    raw = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "services/triage"],
+        check=True,
+        capture_output=True,
+    ).stdout
     tmp = Path(tempfile.mkdtemp(prefix="triage_baseline_"))
     with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
         tar.extractall(tmp, filter="data")

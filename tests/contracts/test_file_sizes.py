@@ -20,4 +20,3 @@ def _python_files():
 def test_no_python_file_over_the_limit_outside_migrations():
     too_long = {name: lines for name, lines in _python_files() if lines > LIMIT}
     assert not too_long, f"over {LIMIT} lines: {too_long}"
-
