@@ -85,7 +85,13 @@ def _add_docs(app: FastAPI, per_key: list) -> None:
 
     @app.get("/docs", include_in_schema=False, dependencies=docs)
     def swagger():
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="CareRoute API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="CareRoute API",
+            swagger_js_url="/assets/swagger-ui-bundle.js",  # vendored: /docs works offline
+            swagger_css_url="/assets/swagger-ui.css",
+            swagger_favicon_url="/assets/favicon-32x32.png",
+        )
 
 
 app = build_app()

@@ -7,7 +7,8 @@
   client that dribbles it gets 408 and the connection is closed, so it cannot hold the request
   open. (The head itself is timed by the server protocol, shared/http/server.py.)
 - Every response carries a strict Content-Security-Policy (no inline script, no framing),
-  nosniff, no-referrer (signed links are in URLs), and HSTS in production.
+  nosniff, a same-origin referrer policy (signed links are in URLs: no other site sees them as a
+  Referer; our own form posts keep their Origin for the CSRF check), and HSTS in production.
 """
 
 from __future__ import annotations
@@ -27,12 +28,11 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs page loads Swagger UI from its CDN with one inline script; it is off in
-# production unless enabled, and only that page gets this policy.
+# FastAPI's /docs page loads Swagger UI from /assets (vendored, no CDN) and starts it with one
+# inline script; it is off in production unless enabled, and only that page gets this policy.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 HSTS = "max-age=31536000; includeSubDomains"
@@ -124,7 +124,7 @@ class SecurityHeadersMiddleware:
                 extra = [
                     (b"content-security-policy", csp.encode()),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),

@@ -9,8 +9,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
-# Link pages carry a signed token in their URL: never cached, never sent on as a Referer.
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# Link pages carry a signed token in their URL: never cached, never sent to another site as a
+# Referer. `same-origin`, not `no-referrer`: under no-referrer a browser sends `Origin: null` on
+# our own form posts, and the CSRF origin check (shared/http/csrf.py) then refuses every one.
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 
 
 @lru_cache(maxsize=8)

@@ -16,6 +16,7 @@ from shared.enums import (
     Role,
     Urgency,
 )
+from shared.schema.console import CallAttempt, LeadNote
 from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
 from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
@@ -66,6 +67,8 @@ OWNER: dict[str, str] = {
     "escalation": "routing",
     "reviewer_copy": "routing",
     "routing_alert": "routing",
+    "lead_note": "console",
+    "call_attempt": "console",
     "notification": "notify",
     "delivery_event": "notify",
     "referral_update": "notify",
@@ -91,6 +94,7 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "AuditEvent",
+    "CallAttempt",
     "BreakGlassGrant",
     "Channel",
     "Classification",
@@ -107,6 +111,7 @@ __all__ = [
     "InboxClaim",
     "Lead",
     "LeadContact",
+    "LeadNote",
     "LeadState",
     "LeadStatus",
     "LoginAttempt",

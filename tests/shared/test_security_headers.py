@@ -22,7 +22,7 @@ def assert_security_headers(response, hsts: bool = False) -> None:
     assert directives["script-src"] == "'self'" and "unsafe-inline" not in csp
     assert directives["frame-ancestors"] == "'none'"
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert response.headers["x-frame-options"] == "DENY"
     assert ("strict-transport-security" in response.headers) is hsts
 

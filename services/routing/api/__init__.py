@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from services.routing.api import directory, leads, links
+    from services.routing.api import desk_actions, directory, leads, links
 
-    return [directory.router, leads.router, links.router]
+    return [directory.router, leads.router, links.router, desk_actions.router]

@@ -1,0 +1,76 @@
+"""Fixtures for tests/browser/: `live_server` (session), `browser` (session), `page` (per test, a
+fresh context: no cookies carried between tests) and `signed_in_page(role)`.
+
+Every page a test opens is watched for Content-Security-Policy violations and uncaught script
+errors: either fails the test at teardown, so a page that needs inline script or style cannot pass.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.browser.support import CHROMIUM, LiveServer, launch_chromium, staff_user
+from tests.support.auth import PASSWORD
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    server = LiveServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no chromium at {CHROMIUM}: `make test` installs it (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    browser = launch_chromium(_playwright)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, db):
+    """A page in a fresh context, its base URL the live server; 390px wide when `phone` is asked."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 800})
+    context.set_default_timeout(15_000)  # generous: two cores shared with other test runs
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and ("Content Security Policy" in m.text or "Refused to" in m.text)
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
+    yield page
+    context.close()
+    assert not problems, "the page broke its CSP or threw:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def sign_in(page):
+    """sign_in(role, **user fields) -> the StaffUser, signed in through the real sign-in page."""
+
+    def go(role: str, **fields):
+        user = staff_user(role, **fields)
+        page.goto("/console/sign-in")
+        page.get_by_label("Email").fill(user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/console")
+        return user
+
+    return go
