@@ -135,7 +135,8 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
         people = {"proxy": subject.proxy, "patient_rels": subject.patient_rels,
                   "clinical": channel in ("referral", "phone") or bool(_PATIENT_WORD.search(text))}
         risk = self._risk.assess(text, ref, people)
-        urgency, possible = combine_opinions(rules_level, risk, learned, evidence)
+        urgency, possible = combine_opinions(rules_level, risk, learned, evidence,
+                                             learned_abstained=self._learned is not None and learned is None)
         if admin_kind and URGENCY_RANK[urgency] == 0:
             for c in sorted(conditions):  # stable evidence order
                 evidence.append({"label": f"condition_dropped:{c}", "source": "rule", "rule": f"admin.{admin_kind}",

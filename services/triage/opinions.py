@@ -12,25 +12,35 @@ import hashlib
 from .types import URGENCY_RANK
 
 
-def combine_opinions(rules_level: str, risk, learned, evidence: list[dict]) -> tuple[str, bool]:
-    levels = {"rules": rules_level, "risk_model": risk.level}
+def combine_opinions(rules_level: str, risk, learned, evidence: list[dict], learned_abstained: bool = False) -> tuple[str, bool]:
+    levels = {"rules": rules_level, "risk_model": risk.level}  # every opinion, for the final level
     evidence.extend(risk.evidence)
     evidence.append({"label": f"opinion:rules:{rules_level}", "source": "rule", "level": rules_level})
     evidence.append({"label": f"opinion:risk_model:{risk.level}", "source": "risk_model", "level": risk.level})
+    if learned is None and learned_abstained:
+        evidence.append({"label": "opinion:learned:abstained", "source": "learned", "level": None,
+                         "note": "text shorter than the texts the model was trained on"})
     if learned is not None:
         levels["learned"] = learned.level
         evidence.append({"label": f"opinion:learned:{learned.level}", "source": "learned", "level": learned.level,
                          "probability": {k: round(v, 3) for k, v in learned.probs.items()},
                          "model": learned.version})
     final = max(levels.values(), key=URGENCY_RANK.__getitem__)
-    crisis_votes = [name for name, level in levels.items() if level == "crisis"]
-    possible = bool(crisis_votes) and len(crisis_votes) < len(levels)
+    # Two sides: the rule-based reading (rules and risk model, the higher) and the learned model.
+    # Without a learned model, the rules and the risk model are the two sides.
+    if learned is not None:
+        rule_side = max(rules_level, risk.level, key=URGENCY_RANK.__getitem__)
+        sides = {"rules": rule_side, "learned": learned.level}
+    else:
+        sides = {"rules": rules_level, "risk_model": risk.level}
+    crisis_by = sorted(name for name, level in sides.items() if level == "crisis")
+    possible = len(crisis_by) == 1
     if learned is not None and final != "crisis" and learned.crisis_alert:
         possible = True
+        crisis_by = ["learned (crisis probability above its alert threshold)"]
     if possible:
         evidence.append({"label": "possible_crisis", "source": "rule", "rule": "opinions.disagree",
-                         "note": "the opinions disagree about crisis: confirm or downgrade",
-                         "crisis_by": crisis_votes or ["learned (probability above its alert threshold)"]})
+                         "note": "the opinions disagree about crisis: confirm or downgrade", "crisis_by": crisis_by})
     return final, possible
 
 

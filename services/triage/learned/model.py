@@ -23,6 +23,9 @@ class LearnedModel:
         self.classes = [str(c) for c in self.pipeline.classes_]
         self.raise_at = dict(bundle["raise_at"])  # level -> probability needed to raise to it
         self.alert_at = float(bundle["alert_at"])  # crisis probability that sets possible_crisis
+        # Shorter texts than the corpus was written with (60-900 characters) are outside what the
+        # model learned: it abstains rather than guess from a few n-grams ("Referral: MDD.").
+        self.min_chars = int(bundle.get("min_chars", 60))
         self.digest = digest
         self.version = f"{bundle.get('name', 'urgency')}+{digest}"
 
@@ -36,11 +39,17 @@ class LearnedModel:
             level = "crisis"
         return LearnedOpinion(level, probs, probs.get("crisis", 0.0) >= self.alert_at, self.version)
 
-    def predict(self, text: str) -> LearnedOpinion:
-        return self._opinion(self.pipeline.predict_proba([text])[0])
+    def predict(self, text: str) -> LearnedOpinion | None:
+        return self.predict_many([text])[0]
 
-    def predict_many(self, texts: list[str]) -> list[LearnedOpinion]:
-        return [self._opinion(row) for row in self.pipeline.predict_proba(texts)] if texts else []
+    def predict_many(self, texts: list[str]) -> list[LearnedOpinion | None]:
+        """One opinion per text; None where the model abstains (text too short)."""
+        keep = [i for i, t in enumerate(texts) if len(t.strip()) >= self.min_chars]
+        out: list[LearnedOpinion | None] = [None] * len(texts)
+        if keep:
+            for i, row in zip(keep, self.pipeline.predict_proba([texts[i] for i in keep])):
+                out[i] = self._opinion(row)
+        return out
 
 
 def artifact_digest(path: Path = ARTIFACT) -> str | None:
