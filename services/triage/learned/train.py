@@ -59,6 +59,13 @@ def build_pipeline():
 def fit(rows: list[dict]):
     pipe = build_pipeline()
     pipe.fit([r["text"] for r in rows], [r["expected"]["urgency"] for r in rows])
+    for _name, vectorizer in pipe.named_steps["features"].transformer_list:
+        # the n-grams cut by max_features/min_df: large, and a set (pickled in hash order, so the
+        # artifact's bytes would change from run to run); sklearn documents it as safe to drop
+        vectorizer.stop_words_ = None
+        # one key order whatever the process's string hashing: the same corpus gives the same bytes
+        vectorizer.vocabulary_ = dict(sorted(vectorizer.vocabulary_.items(), key=lambda kv: kv[1]))
+        vars(vectorizer).pop("_stop_words_id", None)  # an id() from this process; sklearn recomputes it
     return pipe
 
 

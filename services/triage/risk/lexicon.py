@@ -22,6 +22,7 @@ LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 # between two parts: spaces and in-sentence punctuation, never a sentence end
 _SEP = r"[^\w.!?;\n]+"
 _WORD = r"[\w'’/-]+"
+_GAP_IN_PART = re.compile(r" ~(\d+) ")
 _TOKEN = re.compile(r"\{(\w+)\}|~(\d+)|(\s+)")
 
 
@@ -69,7 +70,9 @@ def lexicon_digest(directory: Path) -> str:
 
 def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     docs = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(directory.glob("*.yaml"))}
-    parts = {k: [str(f) for f in v] for k, v in docs["what"]["parts"].items()}
+    # a part's fragment may hold a gap too ("burned ~5 on purpose")
+    parts = {k: [_GAP_IN_PART.sub(lambda m: f"(?:{_SEP}{_WORD}){{0,{m.group(1)}}}?{_SEP}", str(f)) for f in v]
+             for k, v in docs["what"]["parts"].items()}
     kinds = []
     literals: set[str] = set()
     for kind, templates in docs["compose"]["kinds"].items():
