@@ -75,3 +75,11 @@ def test_training_is_deterministic():
     sample = rows[::8]
     first, second = train.fit(sample), train.fit(sample)
     assert pickle.dumps(first) == pickle.dumps(second)
+
+
+def test_the_direct_evaluation_matches_scikit_learn():
+    import numpy as np
+
+    model = load_learned()
+    texts = [r["text"] for r in train.load_corpus()[:60]] + ["", "x" * 80]
+    assert np.allclose(model._fast.predict_proba(texts), model.pipeline.predict_proba(texts), atol=1e-6)

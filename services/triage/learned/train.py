@@ -116,7 +116,8 @@ def cross_validate(rows: list[dict]) -> dict:
             pairs["model"].append((exp, model))
             pairs["rules+risk"].append((exp, rr))
             pairs["combined"].append((exp, comb))
-            alerts += comb != "crisis" and (probs.get("crisis", 0.0) >= ALERT_AT or "crisis" in (model, rr))
+            # as opinions.combine_opinions: the sides disagree about crisis, or the alert threshold
+            alerts += ((model == "crisis") != (rr == "crisis")) or (comb != "crisis" and probs.get("crisis", 0.0) >= ALERT_AT)
         out[writer] = {k: _rates(v) for k, v in pairs.items()} | {"possible_crisis": alerts}
         for k, v in pairs.items():
             every[k].extend(v)
