@@ -36,7 +36,7 @@ class _TargetMatcher:
 
     def __call__(self, doc):
         text = doc.text
-        present = self.scanner(text.lower())  # every pre-filter literal in the text, one pass
+        present = self.scanner(text)  # where every pre-filter literal begins, one pass
         doc.user_data["triage_text"] = text
         doc.user_data["triage_literals"] = present  # reused by the classifier's plain groups
         spans = []
@@ -138,7 +138,7 @@ def build_pipeline(rules: RuleSet):
         for pattern in spec.patterns:
             re.compile(pattern)  # fail fast on a bad clinician edit, naming the rule only
         srx = SelectiveRegex(spec.patterns)
-        literals |= srx.literals  # plain groups' literals too: the classifier reuses the scan
+        literals |= srx.literals | srx.prefix_literals  # plain groups' too: the classifier reuses the scan
         if spec.group not in PLAIN_GROUPS:
             compiled.append((f"{spec.group}:{spec.id}", srx))
     nlp.remove_pipe("medspacy_target_matcher")

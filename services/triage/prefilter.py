@@ -8,6 +8,7 @@ in the lowercased text; a pattern we cannot analyse always runs (never a missed 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 try:  # Python 3.11+
     from re import _constants as _sre_const  # type: ignore[attr-defined]
@@ -93,6 +94,49 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return lits
 
 
+def _prefix(items) -> frozenset[str] | None:
+    """Lowercase literals one of which every match STARTS with (zero-width items skipped)."""
+    run: list[str] = []
+    for op, av in items:
+        if op is _sre_const.LITERAL:
+            run.append(chr(av).lower())
+            continue
+        if op is _sre_const.IN and len(av) == 1 and av[0][0] is _sre_const.LITERAL:
+            run.append(chr(av[0][1]).lower())
+            continue
+        if run:
+            break
+        if op is _sre_const.AT or op is _sre_const.ASSERT or op is _sre_const.ASSERT_NOT:
+            continue  # \b, lookarounds: consume nothing
+        if op is _sre_const.SUBPATTERN:
+            inner = _prefix(av[-1])
+            return inner
+        if op is _sre_const.BRANCH:
+            out: set[str] = set()
+            for alt in av[1]:
+                sub = _prefix(alt)
+                if sub is None:
+                    return None
+                out |= sub
+            return frozenset(out)
+        return None
+    if not run:
+        return None
+    return frozenset({"".join(run)})
+
+
+def prefix_literals(pattern: str) -> frozenset[str] | None:
+    """Lowercase strings one of which begins every match; None when unknown."""
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except re.error:
+        return None
+    lits = _prefix(list(parsed))
+    if not lits or any(len(x) < _MIN_LEN for x in lits):
+        return None
+    return lits
+
+
 def prefilter_for(patterns) -> tuple[str, ...] | None:
     """Literals for a rule (any pattern matching needs one of them), or None to always run."""
     out: set[str] = set()
@@ -122,9 +166,13 @@ class SelectiveRegex:
     alternation's finditer: at the leftmost position where any active pattern matches, the first
     pattern (in rule order) that matches there wins, and the scan resumes at its end. (Compiling a
     reduced alternation per text, as before, spent much of the classifier's time in re.compile.)
+
+    A pattern whose every match begins with one of a few literals ("want", "suicid") is only tried
+    where one of them begins in the text (the scanner's positions), with `match` instead of a
+    `search` that would try every position.
     """
 
-    __slots__ = ("_patterns", "_compiled", "_always", "_by_literal", "literals")
+    __slots__ = ("_patterns", "_compiled", "_always", "_by_literal", "literals", "_prefix", "prefix_literals")
 
     def __init__(self, patterns, flags: int = re.IGNORECASE):
         self._patterns = list(patterns)
@@ -139,10 +187,12 @@ class SelectiveRegex:
             for lit in lits:
                 self._by_literal.setdefault(lit, []).append(i)
         self.literals = frozenset(self._by_literal)
+        self._prefix = [prefix_literals(p) for p in self._patterns]
+        self.prefix_literals = frozenset().union(*(p for p in self._prefix if p))
 
-    def active(self, found: set[str] | frozenset[str]) -> list[int]:
+    def active(self, found) -> list[int]:
         """Indexes of the patterns that may match, given the literals found in the lowercased text."""
-        hits = self.literals & found
+        hits = self.literals & found.keys() if isinstance(found, dict) else self.literals & found
         if not hits:
             return self._always
         idx = set(self._always)
@@ -150,17 +200,31 @@ class SelectiveRegex:
             idx.update(self._by_literal[lit])
         return sorted(idx)
 
-    def finditer(self, text: str, found: set[str] | frozenset[str]):
+    def _searcher(self, i: int, text: str, found):
+        """search(text, pos) for pattern i, trying only where its prefix literals begin."""
+        rx = self._compiled[i]
+        prefix = self._prefix[i]
+        if prefix is None or not isinstance(found, dict) or found.get("\0len") != len(text):
+            return lambda pos: rx.search(text, pos)
+        starts = sorted({s for lit in prefix for s in found.get(lit, ())})
+        match = rx.match
+
+        def search(pos: int):
+            for s in starts[bisect_left(starts, pos):]:
+                hit = match(text, s)
+                if hit is not None:
+                    return hit
+            return None
+
+        return search
+
+    def finditer(self, text: str, found):
         """The full alternation's non-empty matches, in order, using only the active patterns."""
         idx = self.active(found)
         if not idx:
             return
-        if len(idx) == 1:
-            for hit in self._compiled[idx[0]].finditer(text):
-                if hit.end() > hit.start():
-                    yield hit
-            return
-        nxt = {i: self._compiled[i].search(text, 0) for i in idx}
+        search = {i: self._searcher(i, text, found) for i in idx}
+        nxt = {i: search[i](0) for i in idx}
         while True:
             best = None
             for i in idx:  # rule order: ties on start go to the earlier pattern, as in the alternation
@@ -179,11 +243,15 @@ class SelectiveRegex:
                 hit = nxt[i]
                 # a candidate starting before the resume point was not matched by the alternation
                 if hit is not None and hit.start() < pos:
-                    nxt[i] = self._compiled[i].search(text, pos)
+                    nxt[i] = search[i](pos)
 
 
 class LiteralScanner:
-    """Finds, in one Aho-Corasick pass over the lowercased text, which pre-filter literals occur."""
+    """Finds, in one Aho-Corasick pass over the lowercased text, where each pre-filter literal begins.
+
+    Returns {literal: [start, ...]} (plus the text length under "\\0len": positions are only
+    used when lowercasing kept the length, which it does for all but a few Unicode letters).
+    """
 
     def __init__(self, literals):
         import ahocorasick
@@ -194,7 +262,11 @@ class LiteralScanner:
         if len(self._automaton):
             self._automaton.make_automaton()
 
-    def __call__(self, low: str) -> set[str]:
-        if not len(self._automaton):
-            return set()
-        return {lit for _end, lit in self._automaton.iter(low)}
+    def __call__(self, text: str) -> dict[str, list[int]]:
+        low = text.lower()
+        found: dict[str, list[int]] = {}
+        if len(self._automaton):
+            for end, lit in self._automaton.iter(low):
+                found.setdefault(lit, []).append(end - len(lit) + 1)
+        found["\0len"] = len(text) if len(low) == len(text) else -1
+        return found

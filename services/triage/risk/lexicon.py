@@ -80,7 +80,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         for p in patterns:
             re.compile(p, re.I)  # fail fast, naming nothing but the kind
         srx = SelectiveRegex(patterns)
-        literals |= srx.literals
+        literals |= srx.literals | srx.prefix_literals
         kinds.append((kind, srx))
     return Lexicon(kinds=tuple(kinds), scanner=LiteralScanner(literals), context=docs["context"],
                    digest=lexicon_digest(directory))

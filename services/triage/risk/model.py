@@ -41,7 +41,7 @@ class RiskModel:
         self.w = windows
 
     def find(self, text: str) -> list[Reading]:
-        found = self.lexicon.scanner(text.lower())
+        found = self.lexicon.scanner(text)
         out: list[Reading] = []
         for kind, srx in self.lexicon.kinds:
             for hit in srx.finditer(text, found):
