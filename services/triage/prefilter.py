@@ -94,35 +94,49 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return lits
 
 
-def _prefix(items) -> frozenset[str] | None:
-    """Lowercase literals one of which every match STARTS with (zero-width items skipped)."""
-    run: list[str] = []
+_MAX_STARTS = 200
+
+
+def _starts(items) -> tuple[set[str], bool] | None:
+    """(strings, exact): every match of the sequence begins with one of the strings (lowercase);
+    exact when each string is the whole match. None when there are too many to list."""
+    result = {""}
     for op, av in items:
-        if op is _sre_const.LITERAL:
-            run.append(chr(av).lower())
-            continue
-        if op is _sre_const.IN and len(av) == 1 and av[0][0] is _sre_const.LITERAL:
-            run.append(chr(av[0][1]).lower())
-            continue
-        if run:
-            break
         if op is _sre_const.AT or op is _sre_const.ASSERT or op is _sre_const.ASSERT_NOT:
-            continue  # \b, lookarounds: consume nothing
-        if op is _sre_const.SUBPATTERN:
-            inner = _prefix(av[-1])
-            return inner
-        if op is _sre_const.BRANCH:
-            out: set[str] = set()
-            for alt in av[1]:
-                sub = _prefix(alt)
-                if sub is None:
+            continue  # zero width
+        if op is _sre_const.LITERAL or (op is _sre_const.IN and len(av) == 1 and av[0][0] is _sre_const.LITERAL):
+            ch = chr(av if op is _sre_const.LITERAL else av[0][1]).lower()
+            result = {r + ch for r in result}
+            continue
+        if op is _sre_const.SUBPATTERN or op is _sre_const.BRANCH:
+            alts = [av[-1]] if op is _sre_const.SUBPATTERN else av[1]
+            subs: set[str] = set()
+            exact = True
+            for alt in alts:
+                got = _starts(alt)
+                if got is None:
                     return None
-                out |= sub
-            return frozenset(out)
-        return None
-    if not run:
-        return None
-    return frozenset({"".join(run)})
+                subs |= got[0]
+                exact = exact and got[1]
+            result = {r + x for r in result for x in subs}
+            if len(result) > _MAX_STARTS:
+                return None
+            if not exact:
+                return result, False
+            continue
+        if op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT):
+            lo, hi, body = av
+            got = _starts(body)
+            if lo == 0 and hi == 1 and got is not None and got[1]:
+                result = result | {r + x for r in result for x in got[0]}  # optional and literal
+                if len(result) > _MAX_STARTS:
+                    return None
+                continue
+            if lo >= 1 and got is not None:
+                return {r + x for r in result for x in got[0]}, False
+            return result, False
+        return result, False
+    return result, True
 
 
 def prefix_literals(pattern: str) -> frozenset[str] | None:
@@ -131,10 +145,10 @@ def prefix_literals(pattern: str) -> frozenset[str] | None:
         parsed = _sre_parse.parse(pattern)
     except re.error:
         return None
-    lits = _prefix(list(parsed))
-    if not lits or any(len(x) < _MIN_LEN for x in lits):
+    got = _starts(list(parsed))
+    if got is None or not got[0] or any(len(x) < _MIN_LEN for x in got[0]):
         return None
-    return lits
+    return frozenset(got[0])
 
 
 def prefilter_for(patterns) -> tuple[str, ...] | None:

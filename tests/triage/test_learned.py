@@ -26,6 +26,7 @@ def test_the_artifact_ships_and_loads_without_downloading():
     assert ARTIFACT.exists() and ARTIFACT.stat().st_size < 5 * 1024 * 1024
     model = load_learned()
     assert model is not None and set(model.classes) == {"routine", "urgent", "crisis"}
+    assert "sklearn" not in str(type(load_learned)) and not hasattr(model, "pipeline")
     assert get_classifier()._learned is not None  # loaded once, with the classifier
 
 
@@ -77,9 +78,13 @@ def test_training_is_deterministic():
     assert pickle.dumps(first) == pickle.dumps(second)
 
 
-def test_the_direct_evaluation_matches_scikit_learn():
+def test_the_exported_model_gives_scikit_learn_s_probabilities():
     import numpy as np
 
-    model = load_learned()
-    texts = [r["text"] for r in train.load_corpus()[:60]] + ["", "x" * 80]
-    assert np.allclose(model._fast.predict_proba(texts), model.pipeline.predict_proba(texts), atol=1e-6)
+    from services.triage.learned.model import LearnedModel
+
+    rows = train.load_corpus()[::10]
+    pipe = train.fit(rows)
+    model = LearnedModel({**train.export(pipe), "raise_at": train.RAISE_AT, "alert_at": train.ALERT_AT}, "test")
+    texts = [r["text"] for r in rows[:80]] + ["", "x" * 80, "Ñandú  señora\tcafé, déjà-vu: it's SI/HI"]
+    assert np.allclose(model.predict_proba(texts), pipe.predict_proba(texts), atol=1e-6)

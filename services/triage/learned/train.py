@@ -69,6 +69,20 @@ def fit(rows: list[dict]):
     return pipe
 
 
+def export(pipe) -> dict:
+    """The fitted pipeline as plain arrays for learned/model.py (no scikit-learn needed to load)."""
+    features = []
+    for _name, vec in pipe.named_steps["features"].transformer_list:
+        assert vec.norm == "l2" and vec.use_idf and vec.sublinear_tf and vec.lowercase
+        assert vec.strip_accents == "unicode" and vec.stop_words is None
+        features.append({"analyzer": vec.analyzer, "ngram_range": list(vec.ngram_range),
+                         "token_pattern": vec.token_pattern, "vocabulary": dict(vec.vocabulary_),
+                         "idf": np.asarray(vec.idf_, dtype=np.float64)})
+    clf = pipe.named_steps["clf"]
+    return {"classes": [str(c) for c in clf.classes_], "features": features,
+            "coef": np.asarray(clf.coef_, dtype=np.float64), "intercept": np.asarray(clf.intercept_, dtype=np.float64)}
+
+
 def level_from(probs: dict[str, float]) -> str:
     if probs.get("crisis", 0.0) >= RAISE_AT["crisis"]:
         return "crisis"
@@ -140,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     import joblib
 
     pipe = fit(rows)
-    bundle = {"name": "urgency-charwb25-word12-logreg", "pipeline": pipe, "raise_at": RAISE_AT, "alert_at": ALERT_AT,
+    bundle = {"name": "urgency-charwb25-word12-logreg", **export(pipe), "raise_at": RAISE_AT, "alert_at": ALERT_AT,
               "min_chars": MIN_CHARS,
               "trained_on": {w: sum(r["_writer"] == w for r in rows) for w in writers}}
     joblib.dump(bundle, args.out, compress=3)

@@ -52,7 +52,14 @@ class RiskModel:
         readings = self.find(text)
         if not readings:
             return RiskOpinion("routine")
-        people = {**people, "third_dominant": self.reader.third_dominant(text), "study": self.reader.study(text)}
+        dominant: list[bool] = []
+
+        def third_dominant() -> bool:  # counted once, only when a third person needs it
+            if not dominant:
+                dominant.append(self.reader.third_dominant(text))
+            return dominant[0]
+
+        people = {**people, "third_dominant": third_dominant, "study": self.reader.study(text)}
         clauses = self.reader.clauses(text)
         idioms = self.reader.idioms(text)
         for r in readings:

@@ -126,7 +126,7 @@ class Reader:
 
     def _who(self, r: Reading, before: str, whole: str, people: dict) -> tuple[str, str | None]:
         proxy = people["proxy"]
-        third_is_patient = proxy or people["clinical"] or people.get("third_dominant", False)
+        third_is_patient = proxy or people["clinical"] or people["third_dominant"]()
         if self._deceased.search(whole) and not self._self_in_hit.search(r.text):
             return "other", "deceased"
         if self._self_in_hit.search(r.text):
