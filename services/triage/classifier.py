@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
+from .eligibility import assess_eligibility
 from .prefilter import SelectiveRegex, literal_probe
 from .rules import RuleSet, default_rules
 from .timeref import days_ago
@@ -254,12 +255,14 @@ class Classifier:
             veteran = False
             evidence[:] = [e for e in evidence if not (e["label"].startswith("flag:") and e["label"][5:] not in keep)
                            and e["label"] != "veteran"]
+        eligible = assess_eligibility(text, structured.get("icd10_codes"), flags)
         return TriageResult(
             conditions=sorted(conditions),
             primary_condition=primary,
             urgency=urgency,
             veteran=veteran,
             flags=sorted(flags),
+            contraindications=eligible.contraindications, warnings=eligible.warnings,
             evidence=evidence,
             version=self.version,
         )

@@ -11,6 +11,8 @@ from shared.enums import (
     PIPELINE_STATUSES,
     TERMINAL_STATUSES,
     Channel,
+    ClinicalReview,
+    CrisisCheck,
     LeadStatus,
     NotificationStatus,
     Role,
@@ -43,6 +45,7 @@ from shared.schema.routing import (
     RoutingRuleset,
     SlaDeadline,
 )
+from shared.schema.safety import ClinicalReviewDecision, CrisisCheckDecision
 from shared.schema.smart import SmartAssertionJti, SmartClient
 
 PLATFORM = "platform"
@@ -66,6 +69,8 @@ OWNER: dict[str, str] = {
     "escalation": "routing",
     "reviewer_copy": "routing",
     "routing_alert": "routing",
+    "crisis_check_decision": "routing",
+    "clinical_review_decision": "routing",
     "notification": "notify",
     "delivery_event": "notify",
     "referral_update": "notify",
@@ -94,8 +99,12 @@ __all__ = [
     "BreakGlassGrant",
     "Channel",
     "Classification",
+    "ClinicalReview",
+    "ClinicalReviewDecision",
     "Consent",
     "Coordinator",
+    "CrisisCheck",
+    "CrisisCheckDecision",
     "DeliveryEvent",
     "Escalation",
     "FhirAttachment",

@@ -1,11 +1,11 @@
 """Routing's HTTP edge: coordinator directory and rules admin, lead actions (acknowledge, claim,
-decline, reassign, status) and the signed-link page from the email. careroute/asgi.py mounts
+decline, reassign, status), the triage safety net's decisions (crisis check, clinical review) and the signed-link page from the email. careroute/asgi.py mounts
 `routers()`."""
 
 from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from services.routing.api import directory, leads, links
+    from services.routing.api import directory, leads, links, safety
 
-    return [directory.router, leads.router, links.router]
+    return [directory.router, leads.router, links.router, safety.router]

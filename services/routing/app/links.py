@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from shared.caller import Caller, CallerKind
 from shared.links import LinkClaim, LinkInvalid, verify_token
-from shared.schema import OPEN_STATUSES, Lead, LeadState, LeadStatus
+from shared.schema import OPEN_STATUSES, CrisisCheck, Lead, LeadState, LeadStatus
 
 from services.routing.app.actions import acknowledge, decline
 from services.routing.app.ports import RoutingRepository
@@ -43,6 +43,7 @@ class LinkView:
     acknowledge_label: str
     can_decline: bool  # the owner, signed in as themself
     sign_in_to_decline: bool  # the owner, not signed in (or signed in as someone else)
+    possible_crisis: bool = False  # confirm or downgrade first, signed in: the link cannot
 
 
 def _load(repo: RoutingRepository, reference: str, token: str) -> tuple[LinkClaim, Lead, LeadState, Relation]:
@@ -88,10 +89,13 @@ def open_link(
         urgency=state.urgency,
         status=state.status,
         created_at=lead.created_at,
-        can_acknowledge=state.status in UNACKNOWLEDGED and relation in (Relation.owner, Relation.escalated),
+        can_acknowledge=state.status in UNACKNOWLEDGED
+        and relation in (Relation.owner, Relation.escalated)
+        and state.crisis_check != CrisisCheck.pending,
         acknowledge_label="Acknowledge" if relation == Relation.owner else "Take this lead",
         can_decline=declinable and recipient,
         sign_in_to_decline=declinable and not recipient,
+        possible_crisis=state.crisis_check == CrisisCheck.pending,
     )
 
 
