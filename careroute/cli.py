@@ -12,6 +12,8 @@ from typing import Optional
 
 import typer
 
+from shared.tasks import ALL_QUEUES
+
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="CareRoute: intake, triage, routing, notify."
 )
@@ -56,33 +58,48 @@ def api(reload: bool = typer.Option(False, help="Restart on code changes (develo
 
 @app.command()
 def worker(
+    lane: Optional[str] = typer.Option(
+        None,
+        help="The lane(s) to serve: crisis, classify, route, notify, maintenance (comma-separated), or all.",
+    ),
     queues: str = typer.Option(
-        "crisis,routing,notify,maintenance", help="Comma-separated, in priority order."
+        ",".join(ALL_QUEUES), help="Comma-separated queues (the long form of --lane); polled crisis first."
     ),
     concurrency: int = typer.Option(2, min=1),
     pool: str = typer.Option("prefork", help="prefork, threads or solo."),
+    ready_file: Optional[Path] = typer.Option(
+        None, help="Written once warm and consuming (default: var/run/worker-<lane>.ready)."
+    ),
 ) -> None:
-    """Run a Celery worker for the given queues (crisis first)."""
-    _settings()
-    from shared.celery import celery_app
+    """Run a Celery worker for one lane (or several); it warms up before it reports ready."""
+    from careroute.workers import default_ready_file, run_worker
 
-    celery_app.worker_main(
-        [
-            "worker",
-            "--queues",
-            queues,
-            "--concurrency",
-            str(concurrency),
-            "--pool",
-            pool,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"careroute-{queues.split(',')[0]}@%h",
-        ]
-    )
+    _settings()
+    chosen = _lane_queues(lane or queues)
+    run_worker(chosen, concurrency, pool, ready_file or default_ready_file(chosen))
+
+
+@app.command("worker-ready")
+def worker_ready(
+    lane: str = typer.Option("all", help="The worker's --lane (or --queues) value."),
+    ready_file: Optional[Path] = typer.Option(None, help="The worker's --ready-file, if it set one."),
+) -> None:
+    """Exit 0 if that worker is warm and consuming (a readiness probe), else 1."""
+    from careroute.workers import default_ready_file, is_ready
+
+    _settings()
+    ok = is_ready(ready_file or default_ready_file(_lane_queues(lane)))
+    typer.echo("ready" if ok else "not ready")
+    raise typer.Exit(0 if ok else 1)
+
+
+def _lane_queues(value: str) -> list[str]:
+    from shared.tasks import lane_queues
+
+    try:
+        return lane_queues(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """`careroute dev`: the whole system in one terminal, on the embedded default.
 
 SQLite in var/, kombu's filesystem broker in var/broker (a real broker transport that needs no
-server), and email written to var/outbox. Children: API, relay, one worker for every queue, beat.
-A child that dies is restarted; Ctrl-C stops them all.
+server), and email written to var/outbox. Children: API, relay, beat and a worker per lane group:
+crisis and classify (the two that load the classifier), route + notify, and maintenance (the
+sweepers never wait behind leads). A child that dies is restarted; Ctrl-C stops them all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ import typer
 CHILDREN = {
     "api": ["api"],
     "relay": ["relay"],
-    "worker": ["worker", "--concurrency", "2"],
+    # solo pools: one process each, enough for one person trying the system (production: prefork).
+    "worker-crisis": ["worker", "--lane", "crisis", "--pool", "solo"],
+    "worker-classify": ["worker", "--lane", "classify", "--pool", "solo"],
+    "worker-route-notify": ["worker", "--lane", "route,notify", "--concurrency", "2"],
+    "worker-maintenance": ["worker", "--lane", "maintenance", "--pool", "solo"],
     "beat": ["beat"],
 }
 

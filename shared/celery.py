@@ -24,14 +24,19 @@ def _transport_options(settings: Settings) -> dict:
     if settings.broker_url.startswith("filesystem"):
         queue_dir = settings.broker_dir / "queue"
         processed = settings.broker_dir / "processed"
-        for folder in (queue_dir, processed):
+        # kombu keeps its exchange tables in ./control by default: relative to wherever the
+        # process was started. Keep them beside the queue so every process finds the same ones.
+        control = settings.broker_dir / "control"
+        for folder in (queue_dir, processed, control):
             folder.mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(queue_dir),
             "data_folder_out": str(queue_dir),
             "processed_folder": str(processed),
+            "control_folder": str(control),
             "store_processed": False,
             "polling_interval": 0.05,
+            "queue_order_strategy": "priority",
         }
     timeout = settings.broker_publish_timeout_seconds
     prefix = {"global_keyprefix": settings.broker_key_prefix} if settings.broker_key_prefix else {}
@@ -42,7 +47,8 @@ def _transport_options(settings: Settings) -> dict:
         "socket_connect_timeout": timeout,
         "socket_keepalive": True,
         "health_check_interval": 10,
-        # Poll the crisis queue first; kombu otherwise rotates queue order for fairness.
+        # Poll a worker's queues in the order given (crisis first, then the later stages: see
+        # shared/tasks.py); kombu otherwise rotates queue order.
         "queue_order_strategy": "priority",
     }
 
@@ -62,8 +68,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
         accept_content=["json"],
         task_time_limit=limit,
         task_soft_time_limit=max(limit - 10, 1),
-        task_default_queue=tasks.ROUTING_QUEUE,
+        task_default_queue=tasks.ROUTE_QUEUE,
         task_create_missing_queues=True,
+        # Each task's own lane when a sender names none (events name theirs: crisis or the stage).
+        task_routes={name: {"queue": queue} for name, queue in tasks.TASK_LANES.items()},
         broker_transport_options=_transport_options(settings),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=settings.broker_publish_timeout_seconds,
@@ -91,11 +99,12 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "schedule": settings.sweep_interval_seconds,
                 "options": {"queue": tasks.MAINTENANCE_QUEUE, "expires": settings.sweep_interval_seconds * 4},
             },
-            # SLA deadlines are rows: this sweep fires them (the crisis ladder needs seconds, not minutes).
+            # SLA deadlines are rows: this sweep fires them (the crisis ladder needs seconds, not
+            # minutes). The maintenance lane has its own worker, so it never waits behind a backlog.
             "sweep-deadlines": {
                 "task": tasks.SWEEP_DEADLINES,
                 "schedule": 15.0,
-                "options": {"queue": tasks.CRISIS_QUEUE, "expires": 60},
+                "options": {"queue": tasks.MAINTENANCE_QUEUE, "expires": 60},
             },
             "check-oncall-coverage": {
                 "task": tasks.CHECK_ONCALL_COVERAGE,
@@ -125,9 +134,17 @@ def _use_our_logging(**_kwargs) -> None:
 
 @signals.worker_process_init.connect
 def _fresh_connections_after_fork(**_kwargs) -> None:
-    from shared.db import dispose_engines
+    """Forget the parent's pool, then open this child's first connection now, not on a lead."""
+    from sqlalchemy import text
 
-    dispose_engines()
+    from shared.db import dispose_engines, get_engine
+
+    dispose_engines(close=False)
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # the database is away: the first task retries; nothing to do here
+        pass
 
 
 @signals.task_prerun.connect

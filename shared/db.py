@@ -56,10 +56,11 @@ def get_engine() -> Engine:
     return _engines[url]
 
 
-def dispose_engines() -> None:
-    """After fork (Celery prefork children) or between tests: drop inherited connections."""
+def dispose_engines(close: bool = True) -> None:
+    """Between tests, or after fork (Celery prefork children) with close=False: a child must not
+    close the parent's connections (that would end them for the parent too), only forget them."""
     while _engines:
-        _engines.popitem()[1].dispose()
+        _engines.popitem()[1].dispose(close=close)
 
 
 def new_session() -> Session:

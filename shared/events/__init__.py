@@ -27,7 +27,7 @@ class Event(BaseModel):
     task_name: ClassVar[str]
 
     def queue(self) -> str:
-        return tasks.ROUTING_QUEUE
+        return tasks.ROUTE_QUEUE
 
 
 def _lane(is_crisis: bool, normal: str) -> str:
@@ -43,7 +43,7 @@ class LeadReceivedV1(Event):
     task_name: ClassVar[str] = tasks.CLASSIFY_LEAD
 
     def queue(self) -> str:
-        return _lane(self.risk_flag, tasks.ROUTING_QUEUE)
+        return _lane(self.risk_flag, tasks.CLASSIFY_QUEUE)
 
 
 class LeadClassifiedV1(Event):
@@ -57,7 +57,7 @@ class LeadClassifiedV1(Event):
     task_name: ClassVar[str] = tasks.ROUTE_LEAD
 
     def queue(self) -> str:
-        return _lane(self.urgency == "crisis", tasks.ROUTING_QUEUE)
+        return _lane(self.urgency == "crisis", tasks.ROUTE_QUEUE)
 
 
 class LeadRoutedV1(Event):
@@ -126,7 +126,7 @@ class NotificationFailedV1(Event):
     task_name: ClassVar[str] = tasks.HANDLE_NOTIFICATION_FAILURE
 
     def queue(self) -> str:
-        return _lane(self.urgency == "crisis", tasks.ROUTING_QUEUE)
+        return _lane(self.urgency == "crisis", tasks.ROUTE_QUEUE)
 
 
 class NotificationSentV1(Event):
@@ -144,7 +144,7 @@ class NotificationSentV1(Event):
     task_name: ClassVar[str] = tasks.RECORD_NOTIFICATION_SENT
 
     def queue(self) -> str:
-        return _lane(self.urgency == "crisis", tasks.ROUTING_QUEUE)
+        return _lane(self.urgency == "crisis", tasks.ROUTE_QUEUE)
 
 
 class ReferralStatusChangedV1(Event):

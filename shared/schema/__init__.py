@@ -18,6 +18,7 @@ from shared.enums import (
     Role,
     Urgency,
 )
+from shared.schema.console import CallAttempt, LeadNote
 from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
 from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
@@ -71,6 +72,8 @@ OWNER: dict[str, str] = {
     "routing_alert": "routing",
     "crisis_check_decision": "routing",
     "clinical_review_decision": "routing",
+    "lead_note": "console",
+    "call_attempt": "console",
     "notification": "notify",
     "delivery_event": "notify",
     "referral_update": "notify",
@@ -96,6 +99,7 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "AuditEvent",
+    "CallAttempt",
     "BreakGlassGrant",
     "Channel",
     "Classification",
@@ -116,6 +120,7 @@ __all__ = [
     "InboxClaim",
     "Lead",
     "LeadContact",
+    "LeadNote",
     "LeadState",
     "LeadStatus",
     "LoginAttempt",

@@ -86,6 +86,21 @@ def link(action: str, form: dict | None = None):
     return build
 
 
+def desk(pick: str, action: str = "", fields: dict | None = None, **lead):
+    """The console's lead page (GET) or one of its forms (POST, with the session's CSRF token)."""
+
+    def build(world: World, caller):
+        target = world.lead(world.dana if pick == "Dana's" else world.sam, **lead)
+        if not action:
+            return "GET", f"/console/lead/{target.reference}", {}
+        data = dict(fields(world) if callable(fields) else fields or {})
+        if caller.kind == "session":
+            data["csrf_token"] = "@session"
+        return "POST", f"/console/lead/{target.reference}/{action}", {"data": data}
+
+    return build
+
+
 def referrer_status(world: World, caller):
     from shared.settings import get_settings
 
@@ -162,6 +177,7 @@ DECLINE = {"reason": "out_of_area", "alternative": {"kind": "988"}}
 PREVIEW = {"notes": "low mood for months, asking about ketamine"}
 CONTACTED = {"status": "contacted"}
 CANNOT_SERVE = {"reason": "out_of_area", "alternative": "988"}
+DECLINE_FORM = {"reason": "out_of_area", "alternative": "988"}
 
 # fmt: off
 #   route                                           target                 provider  call_center coordinator supervisor admin  smart anonymous
@@ -210,9 +226,20 @@ ROWS = [
     Row("GET /fhir/r4/Task/{task_id}",                "Harbor's",            ((200, 401), (403, 401), (403, 401), (403, 401), (403, 401), 200, 401), fhir_read("Task", HARBOR)),
     Row("GET /fhir/r4/Task/{task_id}",                "another practice's",  ((404, 401), (403, 401), (403, 401), (403, 401), (403, 401), 404, 401), fhir_read("Task", ELSEWHERE)),
     Row("GET /fhir/r4/Task",                          "-",                   ((200, 401), (403, 401), (403, 401), (403, 401), (403, 401), 200, 401), plain("GET", "/fhir/r4/Task")),
-    Row("GET /console/leads/{reference}",             "Dana's link",         (200,      200,       200,       200,       200,   200,   200), link("open")),
+    Row("GET /console/leads/{reference}",             "Dana's link",         (200,      200,       (200, 303), 200,       200,   200,   200), link("open")),
     Row("POST /console/leads/{reference}/acknowledge", "Dana's link",        (200,      200,       200,       200,       200,   200,   200), link("acknowledge")),
     Row("POST /console/leads/{reference}/decline",    "Dana's link",         ((303, 403), (303, 403), (303, 200), (303, 403), (303, 403), 303, 303), link("decline", CANNOT_SERVE)),
+    Row("GET /console/queue",                         "-",                   ((303, 403), (303, 403), (303, 200), (303, 200), (303, 403), 303, 303), plain("GET", "/console/queue")),
+    Row("GET /console/lead/{reference}",              "Dana's",              ((303, 403), (303, 403), (303, 200), (303, 200), (303, 403), 303, 303), desk("Dana's")),
+    Row("GET /console/lead/{reference}",              "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 200), (303, 403), 303, 303), desk("Sam's")),
+    Row("POST /console/lead/{reference}/acknowledge", "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "acknowledge")),
+    Row("POST /console/lead/{reference}/acknowledge", "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "acknowledge")),
+    Row("POST /console/lead/{reference}/claim",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "claim")),
+    Row("POST /console/lead/{reference}/decline",     "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "decline", DECLINE_FORM)),
+    Row("POST /console/lead/{reference}/reassign",    "Dana's",              ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Dana's", "reassign", lambda w: {"coordinator_id": str(w.sam.id)})),
+    Row("POST /console/lead/{reference}/status",      "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "status", CONTACTED, status="acknowledged")),
+    Row("POST /console/lead/{reference}/notes",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "notes", {"body": "called back"})),
+    Row("POST /console/lead/{reference}/calls",       "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "calls", {"outcome": "no_answer"})),
     Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
     Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
     Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),

@@ -78,10 +78,10 @@ def _option(argv: list[str], name: str) -> str | None:
 def _queues(service: dict) -> list[str]:
     argv = _argv(service)
     assert argv and argv[0] == "worker"
-    value = _option(argv, "--queues")
+    value = _option(argv, "--lane") or _option(argv, "--queues")
     if value is None:  # the CLI default
-        return ["crisis", "routing", "notify", "maintenance"]
-    return [q.strip() for q in value.split(",") if q.strip()]
+        return list(tasks.ALL_QUEUES)
+    return tasks.lane_queues(value)
 
 
 def _workers(careroute_services: dict) -> dict:
@@ -380,3 +380,12 @@ def test_dockerfile_copies_what_setuptools_packages(services):
         assert package in sources, f"the image does not copy {package}"
     build = services["migrate"]["build"]
     assert (REPO / build["context"] / build["dockerfile"]).resolve() == DOCKERFILE
+
+
+def test_every_lane_has_a_worker_of_its_own_with_a_readiness_check(careroute_services):
+    workers = _workers(careroute_services)
+    for lane in tasks.ALL_QUEUES:
+        own = [n for n, s in workers.items() if _queues(s) == [lane]]
+        assert own, f"the {lane} lane needs a worker of its own (docs/deploy.md)"
+        check = workers[own[0]]["healthcheck"]["test"]
+        assert check[1:] == ["careroute", "worker-ready", "--lane", lane], own[0]

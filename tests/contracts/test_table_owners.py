@@ -13,7 +13,7 @@ from shared.schema import OWNER, PLATFORM, OutboxEvent
 from tests.factories import make_coordinator, web_form
 from tests.support.table_owners import GUARD, SERVICES_DIR
 
-SERVICES = {"intake", "routing", "notify"}
+SERVICES = {"intake", "routing", "notify", "console"}
 
 
 def test_every_table_has_one_owner():

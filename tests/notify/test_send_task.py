@@ -136,3 +136,27 @@ def test_missing_lead_is_skipped(sendgrid, routed_event):
     routed_event["lead_id"] = str(uuid4())
     send_notification(routed_event)
     assert sendgrid.requests == 0
+
+
+def test_a_provider_that_keeps_dropping_the_answer_gets_at_most_two_copies(sendgrid, routed_event):
+    """SendGrid takes the message and drops the connection, every time: two copies, never more."""
+    sendgrid.enqueue(*[AcceptThenDrop() for _ in range(6)])
+    run_until_done(routed_event)
+    run_until_done(routed_event)  # a redelivered task changes nothing
+    assert len(sendgrid.accepted) == 2 and sendgrid.requests == 2
+    row = notification()
+    assert row.status == "sent" and row.ambiguous_attempts == 2 and row.provider_message_id is None
+    hand_sent_notices_to_routing()
+    assert lead_status(routed_event["lead_id"]) == "notified"
+
+
+def test_a_stale_sending_row_after_an_unknown_outcome_is_not_sent_a_third_time(sendgrid, routed_event):
+    sendgrid.enqueue(AcceptThenDrop())
+    run_until_done(routed_event)  # one dropped answer, then the resend: two copies
+    with unit_of_work() as session:
+        row = session.exec(select(Notification)).one()
+        row.status, row.updated_at = "sending", utcnow() - timedelta(minutes=10)
+        session.add(row)
+    run_until_done(routed_event)  # its worker "died" after the second copy: the outcome is unknown
+    row = notification()
+    assert len(sendgrid.accepted) == 2 and row.status == "sent" and row.ambiguous_attempts == 2

@@ -92,7 +92,7 @@ def test_eight_route_tasks_on_a_celery_worker_with_eight_processes(db, tmp_path)
     payloads = [make_classified_lead() for _ in range(8)]
     log = tmp_path / "worker.log"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "careroute.cli", "worker", "--queues", "routing", "--concurrency", "8"],
+        [sys.executable, "-m", "careroute.cli", "worker", "--lane", "route", "--concurrency", "8"],
         env=dict(os.environ),
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
@@ -106,7 +106,7 @@ def test_eight_route_tasks_on_a_celery_worker_with_eight_processes(db, tmp_path)
         )
         assert worker.poll() is None, log.read_text()[-3000:]
         for payload in payloads:
-            celery_app.send_task(ROUTE_LEAD, args=[payload], queue="routing")
+            celery_app.send_task(ROUTE_LEAD, args=[payload], queue="route")
 
         def routed() -> bool:
             with unit_of_work() as session:

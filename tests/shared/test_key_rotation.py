@@ -77,8 +77,10 @@ def test_rotation_with_two_keys_is_batched_resumable_idempotent_and_frees_the_ol
             name: {}
             for name in (
                 "break_glass_grant.reason",
+                "call_attempt.note",
                 "fhir_attachment.data",
                 "fhir_resource.body",
+                "lead_note.body",
                 "staff_user.totp_pending",
             )
         },

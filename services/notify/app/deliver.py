@@ -6,6 +6,9 @@ pending → sending with a conditional update is the only one that sends; a dupl
 concurrent task finds the row claimed or done and stops. A `sending` row older than the stale
 window means a worker died mid-send: the outcome is unknown (SendGrid has no idempotency key), so
 it is sent again and counted in `ambiguous_attempts` — a rare duplicate beats a missing crisis email.
+The bound is two copies: after a second unknown outcome (a resend whose answer was lost too) the
+row is taken as sent without a message id ("unconfirmed"), and the provider's webhook or the
+reconciler (sent but never delivered → escalate) settles it; it is never sent a third time.
 
 Failures:
 - retryable (429, 5xx, timeouts, connection loss): back to pending, and RetryLater after the
@@ -50,6 +53,9 @@ DONE = frozenset(
 )
 SENT = frozenset({NotificationStatus.sent, NotificationStatus.delivered})
 _URGENCIES = {u.value for u in Urgency}
+# Sends whose outcome was unknown (accepted, answer lost) before a notice counts as sent: each may
+# have been delivered, so this is also the most copies a coordinator can get (docs/notify.md).
+MAX_UNKNOWN_OUTCOMES = 2
 
 
 @dataclass(frozen=True)
@@ -123,17 +129,25 @@ def deliver(uow: UnitOfWork, backend: EmailBackend, notice: Notice, retries: int
             return "done"
         was_stale_sending = row.status == NotificationStatus.sending
         notification_id = row.id
+        ambiguous = row.ambiguous_attempts or 0
         attempt = repo.claim(notification_id, now, now - _stale_after())
     if attempt is None:
         log.info("notify_skipped", reason="another_worker_is_sending", notification_id=str(notification_id))
         return "busy"
     if was_stale_sending:
+        ambiguous += 1
         with uow() as repo:
             repo.record_attempt(notification_id, ambiguous=True, error="resent_after_unknown_outcome")
+    if ambiguous >= MAX_UNKNOWN_OUTCOMES:
+        return _sent_unconfirmed(uow, notice, notification_id, backend.name)
 
     try:
         message_id = backend.send(_email_for(notification_id, key.recipient, notice.view))
     except RetryableSendError as exc:
+        if exc.ambiguous and ambiguous + 1 >= MAX_UNKNOWN_OUTCOMES:
+            with uow() as repo:
+                repo.record_attempt(notification_id, ambiguous=True, error=exc.reason)
+            return _sent_unconfirmed(uow, notice, notification_id, backend.name)
         return _retry(uow, notice, notification_id, exc, retries)
     except PermanentSendError as exc:
         fail_notification(uow, notification_id, exc.reason, status=exc.status)
@@ -157,6 +171,22 @@ def deliver(uow: UnitOfWork, backend: EmailBackend, notice: Notice, retries: int
         urgency=key.urgency,
         attempt=attempt,
         backend=backend.name,
+    )
+    return "sent"
+
+
+def _sent_unconfirmed(uow: UnitOfWork, notice: Notice, notification_id: UUID, backend: str) -> str:
+    """Two sends with an unknown outcome: the provider may hold two copies already, so a third is
+    never sent. Taken as sent (no message id); the webhook or the reconciler settles it."""
+    with uow() as repo:
+        repo.mark_sent(notification_id, None, backend, utcnow())
+        row = repo.lock(notification_id)
+        announce_sent(repo, row)
+    log.warning(
+        "notification_sent_unconfirmed",
+        notification_id=str(notification_id),
+        kind=notice.key.kind,
+        urgency=notice.key.urgency,
     )
     return "sent"
 

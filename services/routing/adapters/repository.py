@@ -112,6 +112,9 @@ class SqlRoutingRepository(DirectorySnapshot):
             lead_id=lead_id, status=LeadStatus.received, status_changed_at=lead.created_at
         )
 
+    def lead_by_reference(self, reference: str) -> Lead | None:
+        return self.session.exec(select(Lead).where(Lead.reference == reference)).first()
+
     def lock_by_reference(self, reference: str) -> tuple[Lead, LeadState] | None:
         lead_id = self.session.exec(select(Lead.id).where(Lead.reference == reference)).first()
         return self.lock(lead_id) if lead_id else None

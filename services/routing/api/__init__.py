@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from services.routing.api import directory, leads, links, safety
+    from services.routing.api import desk_actions, directory, leads, links, safety
 
-    return [directory.router, leads.router, links.router, safety.router]
+    return [directory.router, leads.router, links.router, desk_actions.router, safety.router]

@@ -92,6 +92,10 @@ def open_lead(reference: str, request: Request, session: DbSession, t: str = "")
         view = links.open_link(SqlRoutingRepository(session), reference, t, signed_in and signed_in[0])
     except LinkInvalid as exc:
         return _refused(exc)
+    if view.recipient_signed_in:  # the link's own person, signed in: the console's full lead page
+        return RedirectResponse(
+            f"/console/lead/{quote(view.reference, safe='')}", status_code=303, headers=NO_STORE
+        )
     return render_page(
         TEMPLATES,
         "link_lead.html",

@@ -43,6 +43,9 @@ class LinkView:
     acknowledge_label: str
     can_decline: bool  # the owner, signed in as themself
     sign_in_to_decline: bool  # the owner, not signed in (or signed in as someone else)
+    # The browser is signed in as the person the link was sent to: the console's lead page (with
+    # the person's details, audited there) is theirs to open instead.
+    recipient_signed_in: bool = False
     possible_crisis: bool = False  # confirm or downgrade first, signed in: the link cannot
 
 
@@ -95,6 +98,7 @@ def open_link(
         acknowledge_label="Acknowledge" if relation == Relation.owner else "Take this lead",
         can_decline=declinable and recipient,
         sign_in_to_decline=declinable and not recipient,
+        recipient_signed_in=recipient,
         possible_crisis=state.crisis_check == CrisisCheck.pending,
     )
 

@@ -1,7 +1,6 @@
 """Routing tasks: classify, route, sweep stuck leads, fire SLA deadlines, check on-call coverage,
-and hear from notify (a notice sent, a notice failed)."""
-
-from celery import signals
+and hear from notify (a notice sent, a notice failed). The classifier is loaded by the workers
+of the lanes that classify (careroute/workers.py), not by every worker."""
 
 from services.routing.tasks.classify import classify_lead
 from services.routing.tasks.deadlines import check_oncall_coverage, sweep_deadlines
@@ -18,12 +17,3 @@ __all__ = [
     "handle_notification_failure",
     "record_notification_sent",
 ]
-
-
-@signals.worker_process_init.connect
-def _load_classifier(**_kwargs) -> None:
-    """Load the triage rules and NLP pipeline when a worker process starts, not on a patient's
-    first lead (~2 s)."""
-    from services.triage import get_classifier
-
-    get_classifier()
