@@ -156,6 +156,19 @@ def reassign(world: World, caller):
     return "POST", f"/v1/leads/{world.lead(world.dana).id}/reassign", _json({"coordinator_id": target})
 
 
+def review_path(reviewer: bool):
+    """A lead awaiting clinical review: Dana is its copied clinical reviewer, or its owner."""
+
+    def build(world: World, caller):
+        if reviewer:
+            lead = world.lead(world.sam, clinical_review="pending", reviewer=world.dana)
+        else:
+            lead = world.lead(world.dana, clinical_review="pending", reviewer=world.sam)
+        return "POST", f"/v1/leads/{lead.id}/clinical-review", _json(REVIEW)
+
+    return build
+
+
 def sign_in_form(world: World, caller):
     return "POST", "/console/sign-in", {"sign_in": True}
 
@@ -177,6 +190,8 @@ DECLINE = {"reason": "out_of_area", "alternative": {"kind": "988"}}
 PREVIEW = {"notes": "low mood for months, asking about ketamine"}
 CONTACTED = {"status": "contacted"}
 CANNOT_SERVE = {"reason": "out_of_area", "alternative": "988"}
+CONFIRM = {"decision": "confirm", "reason": "risk_confirmed_in_contact"}
+REVIEW = {"decision": "needs_info", "note": "ask for the neurosurgery letter"}
 DECLINE_FORM = {"reason": "out_of_area", "alternative": "988"}
 
 # fmt: off
@@ -209,6 +224,10 @@ ROWS = [
     Row("POST /v1/leads/{lead_id}/reassign",          "mine",                (403,      403,       403,       200,       403,   403,   401), reassign),
     Row("POST /v1/leads/{lead_id}/status",            "mine",                (403,      403,       200,       200,       403,   403,   401), lead_path("mine", "/status", "POST", CONTACTED, status="acknowledged")),
     Row("POST /v1/leads/{lead_id}/status",            "theirs",              (403,      403,       404,       200,       403,   403,   401), lead_path("theirs", "/status", "POST", CONTACTED, status="acknowledged")),
+    Row("POST /v1/leads/{lead_id}/crisis-check",      "mine, possible crisis", (403,    403,       200,       200,       403,   403,   401), lead_path("mine", "/crisis-check", "POST", CONFIRM, urgency="crisis", crisis_check="pending")),
+    Row("POST /v1/leads/{lead_id}/crisis-check",      "theirs, possible crisis", (403,  403,       404,       200,       403,   403,   401), lead_path("theirs", "/crisis-check", "POST", CONFIRM, urgency="crisis", crisis_check="pending")),
+    Row("POST /v1/leads/{lead_id}/clinical-review",   "mine, Dana reviews",  (403,      403,       200,       200,       403,   403,   401), review_path(reviewer=True)),
+    Row("POST /v1/leads/{lead_id}/clinical-review",   "mine, Dana owns it",  (403,      403,       403,       200,       403,   403,   401), review_path(reviewer=False)),
     Row("GET /v1/leads/{lead_id}/routing",            "mine",                (403,      403,       200,       200,       200,   403,   401), lead_path("mine", "/routing")),
     Row("GET /v1/leads/{lead_id}/routing",            "theirs",              (403,      403,       404,       200,       200,   403,   401), lead_path("theirs", "/routing")),
     Row("POST /v1/leads/{lead_id}/break-glass",       "theirs",              (403,      403,       403,       403,       201,   403,   401), lead_path("theirs", "/break-glass", "POST", {"reason": NOTE})),

@@ -45,14 +45,14 @@ def _check(body: CrisisCheckIn) -> None:
             problems.append(
                 FieldProblem("urgency", "required", "A downgrade says to what: urgent or routine")
             )
-        if not isinstance(body.reason, DowngradeReason):
+        if body.reason.value not in {r.value for r in DowngradeReason}:
             problems.append(FieldProblem("reason", "invalid", "A downgrade takes a downgrade reason"))
         if body.note is None:
             problems.append(FieldProblem("note", "required", "A downgrade says why, in words"))
     else:
         if body.urgency is not None:
             problems.append(FieldProblem("urgency", "not_allowed", "A confirmed crisis stays a crisis"))
-        if not isinstance(body.reason, ConfirmReason):
+        if body.reason.value not in {r.value for r in ConfirmReason}:
             problems.append(FieldProblem("reason", "invalid", "A confirmation takes a confirm reason"))
     if problems:
         raise validation_error(problems)
