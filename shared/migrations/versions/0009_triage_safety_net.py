@@ -8,7 +8,7 @@
   when, what, a reason code and a note encrypted as PHI.
 
 Revision ID: 0009
-Revises: 0010
+Revises: 0011
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ from alembic import op
 import shared.clock
 
 revision: str = "0009"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
