@@ -177,6 +177,15 @@ def review_path(reviewer: bool):
     return build
 
 
+def desk_review(world: World, caller):
+    """The lead page's clinician review form, on a lead Dana was copied on as its reviewer."""
+    lead = world.lead(world.sam, clinical_review="pending", reviewer=world.dana)
+    data = dict(REVIEW)
+    if caller.kind == "session":
+        data["csrf_token"] = "@session"
+    return "POST", f"/console/lead/{lead.reference}/clinical-review", {"data": data}
+
+
 def sign_in_form(world: World, caller):
     return "POST", "/console/sign-in", {"sign_in": True}
 
@@ -267,6 +276,8 @@ ROWS = [
     Row("POST /console/lead/{reference}/status",      "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "status", CONTACTED, status="acknowledged")),
     Row("POST /console/lead/{reference}/notes",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "notes", {"body": "called back"})),
     Row("POST /console/lead/{reference}/calls",       "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "calls", {"outcome": "no_answer"})),
+    Row("POST /console/lead/{reference}/crisis-check", "Dana's, possible crisis", ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "crisis-check", CONFIRM, urgency="crisis", crisis_check="pending")),
+    Row("POST /console/lead/{reference}/clinical-review", "Dana reviews",   ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk_review),
     Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
     Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
     Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),

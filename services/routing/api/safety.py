@@ -37,7 +37,7 @@ class CrisisCheckIn(BaseModel):
     note: Note | None = None  # in the coordinator's words (PHI: stored encrypted)
 
 
-def _check(body: CrisisCheckIn) -> None:
+def check_crisis_form(body: CrisisCheckIn) -> None:
     """Each field at fault by name (never its value)."""
     problems = []
     if body.decision == "downgrade":
@@ -74,7 +74,7 @@ def crisis_check(
     session: DbSession,
 ):
     """Confirm a possible crisis (it is a crisis) or downgrade it to urgent or routine, with a reason."""
-    _check(body)
+    check_crisis_form(body)
     return safety.decide_crisis_check(
         SqlRoutingRepository(session),
         caller,
