@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from shared.db import unit_of_work
-from shared.schema import ClinicalReviewDecision, Classification, CrisisCheckDecision, LeadState
+from shared.schema import Classification, ClinicalReviewDecision, CrisisCheckDecision, LeadState
 from tests.console.desk_world import browser, post_form
 from tests.console.world import build_world
 
