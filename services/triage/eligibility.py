@@ -38,49 +38,93 @@ WARNINGS = (
 
 # The classifier's own flags already read pregnancy, psychosis and substance use in context (whose,
 # when): reuse them rather than a second, cruder reading.
-_FROM_FLAGS = {"pregnant": "pregnancy", "psychosis_history": "psychosis_history", "substance_use_active": "substance_use"}
+_FROM_FLAGS = {
+    "pregnant": "pregnancy",
+    "psychosis_history": "psychosis_history",
+    "substance_use_active": "substance_use",
+}
 
 _DRUG = r"(?:es)?ketamin[ae]s?|spravato|esketamina|ketalar"
 # (code, pattern) in the order the alternation tries them: the more specific first.
 _TERMS: tuple[tuple[str, str], ...] = (
-    ("intracerebral_hemorrhage",
-     r"h(?:a)?emorrhagic\s+stroke|intra-?(?:cerebral|parenchymal|cranial)\s+h(?:a)?emorrhage|\bICH\b"
-     r"|brain\s+(?:bleed|h(?:a)?emorrhage)|bleed(?:ing)?\s+(?:in|on)\s+(?:the|his|her|my)\s+brain"
-     r"|h(?:a)?emorrhage\s+in\s+(?:the|his|her|my)\s+brain|cerebral\s+h(?:a)?emorrhage"
-     r"|hemorragia\s+(?:cerebral|intracerebral|intracraneal)|sangrado\s+(?:en\s+el\s+|)cerebr\w*"
-     r"|derrame\s+cerebral|ictus\s+hemorr[aá]gico"),
-    ("arteriovenous_malformation",
-     r"\bAVMs?\b|arterio-?venous\s+malformations?|\bAV\s+malformations?|malformaci[oó]n(?:es)?\s+arteriovenosas?"),
-    ("aneurysmal_vascular_disease",
-     r"aneurysm\w*|aneurism\w*|aneurisma\w*|\bAAA\b|aortic\s+(?:dissection|dilat\w+)"),
-    ("hypersensitivity",
-     rf"(?:allerg\w*|al[eé]rgic[oa]s?|alergia|hypersensitiv\w*|hipersensibilidad|anaphyla\w*|anafila\w*)"
-     rf"\s+(?:reaction\s+|reacci[oó]n\s+)?(?:to|a|al|con)\s+(?:la\s+|el\s+|IV\s+)?(?:{_DRUG})"
-     rf"|(?:{_DRUG})\s+(?:allerg\w*|alergia|hypersensitivity)"),
-    ("uncontrolled_hypertension",
-     r"(?:uncontrolled|poorly[\s-]controlled|not\s+(?:well[\s-])?controlled|resistant|refractory|severe|malignant)"
-     r"\s+(?:high\s+blood\s+pressure|hypertension|\bHTN\b|\bBP\b|blood\s+pressure)"
-     r"|(?:high\s+blood\s+pressure|hypertension|\bHTN\b|\bBP\b|blood\s+pressure)\s+(?:is\s+|has\s+been\s+|stays?\s+|remains?\s+)?"
-     r"(?:still\s+)?(?:uncontrolled|not\s+(?:well\s+)?controlled|out\s+of\s+control|through\s+the\s+roof|very\s+high"
-     r"|(?:very\s+|still\s+)?high\s+(?:despite|even\s+(?:with|on))|running\s+(?:very\s+)?high)"
-     r"|hypertensive\s+(?:crisis|emergency|urgency)"
-     r"|(?:hipertensi[oó]n|presi[oó]n(?:\s+arterial)?(?:\s+alta)?)\s+(?:\w+\s+)?(?:no\s+controlada|descontrolada|muy\s+alta)"
-     r"|\b(?:1[6-9]\d|2\d\d)/(?:\d{2,3})\b|\b1\d\d/(?:1\d\d)\b"),
-    ("myocardial_infarction",
-     r"heart\s+attack|myocardial\s+infarction|\bN?STEMI\b|\bMI\b|infarto(?:\s+(?:al|del)\s+coraz[oó]n|\s+de\s+miocardio|\s+card[ií]aco)?"
-     r"|ataque\s+(?:al|card[ií]aco|del\s+coraz[oó]n)"),
-    ("stroke",
-     r"\bstrokes?\b|\bCVA\b|cerebrovascular\s+accident|\bTIA\b|mini-?stroke|embolia(?:\s+cerebral)?|\bictus\b"
-     r"|accidente\s+cerebrovascular|\bACV\b|\bAVC\b"),
-    ("heart_disease",
-     r"heart\s+(?:disease|failure|condition|problems?)|coronary\s+(?:artery\s+)?disease|\bCAD\b|\bCHF\b"
-     r"|cardiomyopath\w*|\bangina\b|(?:cardiac|coronary)\s+stents?|enfermedad\s+(?:del\s+coraz[oó]n|card[ií]aca|coronaria)"
-     r"|insuficiencia\s+card[ií]aca|problemas?\s+del\s+coraz[oó]n|cardiopat[ií]a"),
+    (
+        "intracerebral_hemorrhage",
+        r"h(?:a)?emorrhagic\s+stroke|intra-?(?:cerebral|parenchymal|cranial)\s+h(?:a)?emorrhage|\bICH\b"
+        r"|brain\s+(?:bleed|h(?:a)?emorrhage)|bleed(?:ing)?\s+(?:in|on)\s+(?:the|his|her|my)\s+brain"
+        r"|h(?:a)?emorrhage\s+in\s+(?:the|his|her|my)\s+brain|cerebral\s+h(?:a)?emorrhage"
+        r"|hemorragia\s+(?:cerebral|intracerebral|intracraneal)|sangrado\s+(?:en\s+el\s+|)cerebr\w*"
+        r"|derrame\s+cerebral|ictus\s+hemorr[aá]gico",
+    ),
+    (
+        "arteriovenous_malformation",
+        r"\bAVMs?\b|arterio-?venous\s+malformations?|\bAV\s+malformations?|malformaci[oó]n(?:es)?\s+arteriovenosas?",
+    ),
+    (
+        "aneurysmal_vascular_disease",
+        r"aneurysm\w*|aneurism\w*|aneurisma\w*|\bAAA\b|aortic\s+(?:dissection|dilat\w+)",
+    ),
+    (
+        "hypersensitivity",
+        rf"(?:allerg\w*|al[eé]rgic[oa]s?|alergia|hypersensitiv\w*|hipersensibilidad|anaphyla\w*|anafila\w*)"
+        rf"\s+(?:reaction\s+|reacci[oó]n\s+)?(?:to|a|al|con)\s+(?:la\s+|el\s+|IV\s+)?(?:{_DRUG})"
+        rf"|(?:{_DRUG})\s+(?:allerg\w*|alergia|hypersensitivity)",
+    ),
+    (
+        "uncontrolled_hypertension",
+        r"(?:uncontrolled|poorly[\s-]controlled|not\s+(?:well[\s-])?controlled|resistant|refractory|severe|malignant)"
+        r"\s+(?:high\s+blood\s+pressure|hypertension|\bHTN\b|\bBP\b|blood\s+pressure)"
+        r"|(?:high\s+blood\s+pressure|hypertension|\bHTN\b|\bBP\b|blood\s+pressure)\s+(?:is\s+|has\s+been\s+|stays?\s+|remains?\s+)?"
+        r"(?:still\s+)?(?:uncontrolled|not\s+(?:well\s+)?controlled|out\s+of\s+control|through\s+the\s+roof|very\s+high"
+        r"|(?:very\s+|still\s+)?high\s+(?:despite|even\s+(?:with|on))|running\s+(?:very\s+)?high)"
+        r"|hypertensive\s+(?:crisis|emergency|urgency)"
+        r"|(?:hipertensi[oó]n|presi[oó]n(?:\s+arterial)?(?:\s+alta)?)\s+(?:\w+\s+)?(?:no\s+controlada|descontrolada|muy\s+alta)"
+        r"|\b(?:1[6-9]\d|2\d\d)/(?:\d{2,3})\b|\b1\d\d/(?:1\d\d)\b",
+    ),
+    (
+        "myocardial_infarction",
+        r"heart\s+attack|myocardial\s+infarction|\bN?STEMI\b|\bMI\b|infarto(?:\s+(?:al|del)\s+coraz[oó]n|\s+de\s+miocardio|\s+card[ií]aco)?"
+        r"|ataque\s+(?:al|card[ií]aco|del\s+coraz[oó]n)",
+    ),
+    (
+        "stroke",
+        r"\bstrokes?\b|\bCVA\b|cerebrovascular\s+accident|\bTIA\b|mini-?stroke|embolia(?:\s+cerebral)?|\bictus\b"
+        r"|accidente\s+cerebrovascular|\bACV\b|\bAVC\b",
+    ),
+    (
+        "heart_disease",
+        r"heart\s+(?:disease|failure|condition|problems?)|coronary\s+(?:artery\s+)?disease|\bCAD\b|\bCHF\b"
+        r"|cardiomyopath\w*|\bangina\b|(?:cardiac|coronary)\s+stents?|enfermedad\s+(?:del\s+coraz[oó]n|card[ií]aca|coronaria)"
+        r"|insuficiencia\s+card[ií]aca|problemas?\s+del\s+coraz[oó]n|cardiopat[ií]a",
+    ),
+)
+# One cheap pass first: most inquiries name none of these, and the full alternation costs more.
+_ANY = re.compile(
+    r"aneur|\bAVMs?\b|arterio|malforma|bleed|h(?:a)?emorr|sangrad|derrame|ictus|al[eé]rg|hypersens|hipersens|anaphyl"
+    r"|anafil|ketalar|pressure|presi[oó]n|tens|\bHTN\b|\bBP\b|\d/\d|heart|infart|STEMI|\bMI\b|ataque|stroke"
+    r"|\bCVA\b|\bTIA\b|cerebro|embolia|\bAC?V\b|\bAVC\b|coronar|\bCAD\b|\bCHF\b|card|angina|stent|coraz|\bAAA\b"
+    r"|aortic|\bICH\b",
+    re.IGNORECASE,
 )
 _NAMES = {f"t{i}": code for i, (code, _) in enumerate(_TERMS)}
 _TERM_RX = re.compile("|".join(f"(?P<t{i}>{p})" for i, (_, p) in enumerate(_TERMS)), re.IGNORECASE)
 # Abbreviations are matched case-sensitively ("Mi" is Spanish "my", "ich" German, "tia" aunt).
-_CASED = {"ICH", "AVM", "AVMS", "AAA", "MI", "STEMI", "NSTEMI", "CVA", "TIA", "CAD", "CHF", "HTN", "BP", "ACV", "AVC"}
+_CASED = {
+    "ICH",
+    "AVM",
+    "AVMS",
+    "AAA",
+    "MI",
+    "STEMI",
+    "NSTEMI",
+    "CVA",
+    "TIA",
+    "CAD",
+    "CHF",
+    "HTN",
+    "BP",
+    "ACV",
+    "AVC",
+}
 
 _NEGATION = re.compile(
     r"(?:\b(?:no|not|never|denies|denied|deny|without|negative\s+for|free\s+of|ruled\s+out|r/o|nor|neither"
@@ -94,7 +138,9 @@ _SCOPE_BREAK = re.compile(
     r"|tuvo|tiene|fue|con)\b",
     re.IGNORECASE,
 )
-_POST_NEGATION = re.compile(r"\s*(?::|-|—)?\s*(?:none|no|negative|neg|denied|ruled\s+out|niega|negativo)\b", re.I)
+_POST_NEGATION = re.compile(
+    r"\s*(?::|-|—)?\s*(?:none|no|negative|neg|denied|ruled\s+out|niega|negativo)\b", re.I
+)
 _FAMILY = re.compile(
     r"\b(?:family\s+(?:history|hx)|FHx|fam\s+hx|runs\s+in\s+(?:the|my|our)\s+family|antecedentes\s+familiares"
     r"|(?:mother|father|mom|dad|brother|sister|sibling|grand(?:mother|father|ma|pa)|aunt|uncle|cousin|son|daughter"
@@ -161,9 +207,11 @@ class Eligibility:
     warnings: list[str]  # sorted codes from WARNINGS
 
 
-def assess_eligibility(text: str, icd10_codes: Iterable[str] | None = None, flags: Iterable[str] = ()) -> Eligibility:
+def assess_eligibility(
+    text: str, icd10_codes: Iterable[str] | None = None, flags: Iterable[str] = ()
+) -> Eligibility:
     found: set[str] = set()
-    for m in _TERM_RX.finditer(text or ""):
+    for m in _TERM_RX.finditer(text) if text and _ANY.search(text) else ():
         code = _NAMES[m.lastgroup or ""]
         word = m.group(0)
         if word.upper() in _CASED and word != word.upper():
@@ -190,16 +238,16 @@ def _clause_start(text: str, start: int) -> int:
 def _negated(text: str, start: int, end: int) -> bool:
     if _POST_NEGATION.match(text, end):
         return True
-    before = text[_clause_start(text, start):start]
+    before = text[_clause_start(text, start) : start]
     cues = list(_NEGATION.finditer(before))
     if not cues:
         return False
-    between = before[cues[-1].end():]
+    between = before[cues[-1].end() :]
     return len(between.split()) <= 6 and not _SCOPE_BREAK.search(between)
 
 
 def _family(text: str, start: int) -> bool:
-    return bool(_FAMILY.search(text[_clause_start(text, start):start]))
+    return bool(_FAMILY.search(text[_clause_start(text, start) : start]))
 
 
 def _dated(code: str, text: str, start: int, end: int) -> str:
@@ -208,7 +256,7 @@ def _dated(code: str, text: str, start: int, end: int) -> str:
     if code not in ("myocardial_infarction", "stroke"):
         return code
     stop = _CLAUSE_END.search(text, end)
-    window = text[_clause_start(text, start):stop.start() if stop else min(len(text), end + 80)]
+    window = text[_clause_start(text, start) : stop.start() if stop else min(len(text), end + 80)]
     recent = bool(_RECENT.search(window))
     if code == "stroke":
         return "recent_stroke" if recent else "stroke_history"
