@@ -5,9 +5,11 @@ not for gets 403, a lead outside the reader's scope 404. Cells as in the matrix.
 
 from __future__ import annotations
 
+from tests.console.matrix_requests import desk_review
 from tests.console.world import World
 
 CONTACTED = {"status": "contacted"}
+CONFIRM = {"decision": "confirm", "reason": "risk_confirmed_in_contact"}
 DECLINE_FORM = {"reason": "out_of_area", "alternative": "988"}
 
 
@@ -56,6 +58,8 @@ def staff_page_rows() -> list[tuple]:
         ("POST /console/lead/{reference}/status",      "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "status", CONTACTED, status="acknowledged")),
         ("POST /console/lead/{reference}/notes",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "notes", {"body": "called back"})),
         ("POST /console/lead/{reference}/calls",       "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "calls", {"outcome": "no_answer"})),
+        ("POST /console/lead/{reference}/crisis-check", "Dana's, possible crisis", ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "crisis-check", CONFIRM, urgency="crisis", crisis_check="pending")),
+        ("POST /console/lead/{reference}/clinical-review", "Dana reviews",   ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk_review),
         ("GET /console/dashboard",                     "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), page("/console/dashboard")),
         ("GET /console/escalations",                   "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), page("/console/escalations")),
         ("GET /console/spam",                          "-",                   ((303, 403), (303, 403), (303, 403), (303, 200), (303, 403), 303, 303), page("/console/spam")),

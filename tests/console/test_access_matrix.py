@@ -25,6 +25,7 @@ from shared.auth.policy import PolicyKind
 from shared.http.deps import declared_policies
 from shared.links import sign_token
 from tests.console.matrix_console import staff_page_rows
+from tests.console.matrix_requests import review_path
 from tests.console.world import ELSEWHERE, HARBOR, SMART_SCOPES, World, build_world, client_for
 from tests.factories import phone_log, referral, web_form
 from tests.support.auth import ORIGIN, form_token
@@ -174,6 +175,8 @@ CANNOT_SERVE = {"reason": "out_of_area", "alternative": "988"}
 
 # fmt: off
 #   route                                           target                 provider  call_center coordinator supervisor admin  smart anonymous
+CONFIRM = {"decision": "confirm", "reason": "risk_confirmed_in_contact"}
+
 ROWS = [
     Row("POST /v1/inquiries/web",                     "-",                   (202,      202,       202,       202,       202,   202,   202), plain("POST", "/v1/inquiries/web", web_form())),
     Row("GET /v1/inquiries/web/form",                 "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/v1/inquiries/web/form")),
@@ -202,6 +205,10 @@ ROWS = [
     Row("POST /v1/leads/{lead_id}/reassign",          "mine",                (403,      403,       403,       200,       403,   403,   401), reassign),
     Row("POST /v1/leads/{lead_id}/status",            "mine",                (403,      403,       200,       200,       403,   403,   401), lead_path("mine", "/status", "POST", CONTACTED, status="acknowledged")),
     Row("POST /v1/leads/{lead_id}/status",            "theirs",              (403,      403,       404,       200,       403,   403,   401), lead_path("theirs", "/status", "POST", CONTACTED, status="acknowledged")),
+    Row("POST /v1/leads/{lead_id}/crisis-check",      "mine, possible crisis", (403,    403,       200,       200,       403,   403,   401), lead_path("mine", "/crisis-check", "POST", CONFIRM, urgency="crisis", crisis_check="pending")),
+    Row("POST /v1/leads/{lead_id}/crisis-check",      "theirs, possible crisis", (403,  403,       404,       200,       403,   403,   401), lead_path("theirs", "/crisis-check", "POST", CONFIRM, urgency="crisis", crisis_check="pending")),
+    Row("POST /v1/leads/{lead_id}/clinical-review",   "mine, Dana reviews",  (403,      403,       200,       200,       403,   403,   401), review_path(reviewer=True)),
+    Row("POST /v1/leads/{lead_id}/clinical-review",   "mine, Dana owns it",  (403,      403,       403,       200,       403,   403,   401), review_path(reviewer=False)),
     Row("GET /v1/leads/{lead_id}/routing",            "mine",                (403,      403,       200,       200,       200,   403,   401), lead_path("mine", "/routing")),
     Row("GET /v1/leads/{lead_id}/routing",            "theirs",              (403,      403,       404,       200,       200,   403,   401), lead_path("theirs", "/routing")),
     Row("POST /v1/leads/{lead_id}/break-glass",       "theirs",              (403,      403,       403,       403,       201,   403,   401), lead_path("theirs", "/break-glass", "POST", {"reason": NOTE})),
