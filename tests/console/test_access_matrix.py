@@ -121,15 +121,6 @@ def form(method: str, path: str, fields: dict | None = None):
     return build
 
 
-def plain_form(method: str, path: str, fields: dict):
-    """A form post with no CSRF token: what a provider's webhook sends."""
-
-    def build(world: World, caller):
-        return method, path, {"data": dict(fields)}
-
-    return build
-
-
 def refer_status(organization: str):
     def build(world: World, caller):
         lead = world.lead(world.sam, channel="referral", organization=organization)
@@ -258,8 +249,8 @@ ROWS = [
     Row("POST /console/lead/{reference}/notes",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "notes", {"body": "called back"})),
     Row("POST /console/lead/{reference}/calls",       "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "calls", {"outcome": "no_answer"})),
     Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
-    Row("POST /v1/webhooks/twilio/sms",               "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain_form("POST", "/v1/webhooks/twilio/sms", {"From": "+19495550142", "Body": "123456"})),
-    Row("POST /v1/webhooks/twilio/status",            "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain_form("POST", "/v1/webhooks/twilio/status", {"MessageSid": "SM1", "MessageStatus": "failed"})),
+    Row("POST /v1/webhooks/twilio/sms",               "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain("POST", "/v1/webhooks/twilio/sms", {})),
+    Row("POST /v1/webhooks/twilio/status",            "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain("POST", "/v1/webhooks/twilio/status", {})),
     Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
     Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),
     Row("GET /console/sign-in",                       "-",                   ((200, 303), (200, 303), (200, 303), (200, 303), (200, 303), 200, 200), plain("GET", "/console/sign-in")),
