@@ -147,6 +147,22 @@ class NotificationSentV1(Event):
         return _lane(self.urgency == "crisis", tasks.ROUTE_QUEUE)
 
 
+class PageAcknowledgedV1(Event):
+    """The person an SMS page went to replied with its code: routing acknowledges the lead as
+    them (as the page's signed link would)."""
+
+    type: Literal["page.acknowledged"] = "page.acknowledged"
+    notification_id: UUID
+    lead_id: UUID
+    coordinator_id: UUID
+    urgency: Literal["crisis", "urgent", "routine"] | None = None
+
+    task_name: ClassVar[str] = tasks.ACKNOWLEDGE_PAGE
+
+    def queue(self) -> str:
+        return _lane(self.urgency == "crisis", tasks.ROUTE_QUEUE)
+
+
 class ReferralStatusChangedV1(Event):
     """A referral moved in a way its referrer cares about, in FHIR Task status words."""
 
@@ -204,6 +220,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "referral.status_changed": ReferralStatusChangedV1,
     "lead.crisis_confirmed": LeadCrisisConfirmedV1,
     "lead.crisis_downgraded": LeadCrisisDowngradedV1,
+    "page.acknowledged": PageAcknowledgedV1,
 }
 
 

@@ -79,6 +79,8 @@ class Coordinator(SQLModel, table=True):
     on_call: bool = False
     active: bool = True
     max_open_leads: int = 12
+    # E.164 number for SMS pages (crisis, escalation); a staff phone, never a patient's.
+    pager_phone: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     # routing engine directory fields (no working hours configured = always on shift)
     role: str = Field(default="coordinator", max_length=24)  # coordinator|supervisor|clinical_reviewer

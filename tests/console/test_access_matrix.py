@@ -230,6 +230,8 @@ ROWS = [
     Row("POST /console/leads/{reference}/acknowledge", "Dana's link",        (200,      200,       200,       200,       200,   200,   200), link("acknowledge")),
     Row("POST /console/leads/{reference}/decline",    "Dana's link",         ((303, 403), (303, 403), (303, 200), (303, 403), (303, 403), 303, 303), link("decline", CANNOT_SERVE)),
     Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
+    Row("POST /v1/webhooks/twilio/sms",               "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain("POST", "/v1/webhooks/twilio/sms", {})),
+    Row("POST /v1/webhooks/twilio/status",            "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain("POST", "/v1/webhooks/twilio/status", {})),
     Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
     Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),
     Row("GET /console/sign-in",                       "-",                   ((200, 303), (200, 303), (200, 303), (200, 303), (200, 303), 200, 200), plain("GET", "/console/sign-in")),

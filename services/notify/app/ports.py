@@ -12,7 +12,7 @@ from uuid import UUID
 from shared.events import Event
 from shared.schema import Coordinator, Lead, LeadContact, LeadState, Notification, ReferralUpdate
 
-__all__ = ["NoticeKey", "NotifyRepository", "UnitOfWork", "WebhookOutcome"]
+__all__ = ["NoticeKey", "NotifyRepository", "PageStore", "UnitOfWork", "WebhookOutcome"]
 
 from services.notify.domain import webhook
 from services.notify.domain.notice import NoticeKey, WebhookOutcome
@@ -70,6 +70,15 @@ class NotifyRepository(Protocol):
     ) -> None: ...
     def referral_updates(self, lead_id: UUID) -> list[ReferralUpdate]: ...
     def apply_delivery_events(self, events: Iterable[webhook.DeliveryEvent]) -> WebhookOutcome: ...
+
+
+class PageStore(Protocol):
+    """SMS pages by reply code or provider message id (adapters/pages.py)."""
+
+    def page_for_reply(self, phone: str, code: str, since: datetime) -> Notification | None: ...
+    def page_by_message_id(self, message_id: str) -> Notification | None: ...
+    def mark_delivered(self, notification_id: UUID, now: datetime) -> bool: ...
+    def mark_undelivered(self, notification_id: UUID, reason: str, now: datetime) -> bool: ...
 
 
 UnitOfWork = Callable[[], AbstractContextManager[NotifyRepository]]

@@ -114,6 +114,24 @@ def acknowledge_by_link(repo: RoutingRepository, reference: str, token: str, now
         return state.status
 
 
+def acknowledge_by_page(repo: RoutingRepository, lead_id, coordinator_id, now: datetime) -> str:
+    """An SMS page's reply code: the same rights as the page's link (owner or a person the ladder
+    told may acknowledge; anyone else changes nothing). The lead's status afterwards."""
+    held = repo.lock(lead_id)
+    if held is None:
+        return "unknown"
+    lead, state = held
+    owner = state.coordinator_id == coordinator_id
+    if not owner and not (
+        state.status in UNACKNOWLEDGED and coordinator_id in repo.escalation_recipients(lead.id)
+    ):
+        return "not_for_you"
+    try:
+        return acknowledge(repo, lead, state, coordinator_id, f"sms:{coordinator_id}", now)
+    except ActionRefused:
+        return state.status
+
+
 def decline_by_link(
     repo: RoutingRepository,
     reference: str,
