@@ -46,9 +46,13 @@ class TriageResult:
     flags: list[str]  # sorted
     evidence: list[dict]  # JSON-serialisable, each with at least "label" and "source"
     version: str
-    # The opinions disagreed about crisis (or the learned model's crisis probability passed its low
-    # threshold while the result is lower): the product puts the lead on the crisis lane to confirm.
+    # The rule opinion and the learned opinion disagree about crisis: routing puts the lead on the
+    # crisis lane as "possible crisis — confirm" (docs/routing.md).
     possible_crisis: bool = False
+    # Spravato/ketamine label contraindications and warnings (eligibility.py): codes, kept apart
+    # from `flags` (which score against the policy). Both send the lead to clinician review.
+    contraindications: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The JSON Lines row minus its id (the version is on `.version`)."""
