@@ -10,6 +10,7 @@ import threading
 from datetime import date
 
 from .conditions import ConditionsMixin
+from .eligibility import assess_eligibility
 from .flags import FlagsMixin
 from .mentions import MentionsMixin
 from .patterns import (
@@ -152,6 +153,7 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
             veteran = False
             evidence[:] = [e for e in evidence if not (e["label"].startswith("flag:") and e["label"][5:] not in keep)
                            and e["label"] != "veteran"]
+        eligible = assess_eligibility(text, structured.get("icd10_codes"), flags)
         return TriageResult(
             conditions=sorted(conditions),
             primary_condition=primary,
@@ -161,5 +163,7 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
             evidence=evidence,
             version=self.version,
             possible_crisis=possible,
+            contraindications=eligible.contraindications,
+            warnings=eligible.warnings,
         )
 

@@ -46,8 +46,9 @@ class TriageResult:
     flags: list[str]  # sorted
     evidence: list[dict]  # JSON-serialisable, each with at least "label" and "source"
     version: str
-    # The rule opinion and the learned opinion disagree about crisis: routing puts the lead on the
-    # crisis lane as "possible crisis — confirm" (docs/routing.md).
+    # The opinions disagreed about crisis (or the learned model's crisis probability passed its low
+    # threshold while the result is lower): routing puts the lead on the crisis lane as "possible
+    # crisis — confirm" (docs/routing.md).
     possible_crisis: bool = False
     # Spravato/ketamine label contraindications and warnings (eligibility.py): codes, kept apart
     # from `flags` (which score against the policy). Both send the lead to clinician review.
