@@ -12,9 +12,12 @@ from prometheus_client.registry import Collector
 from sqlmodel import col, func, select
 
 from shared import tasks
+from shared.canary import canary_status
+from shared.clock import utcnow
 from shared.db import unit_of_work
 from shared.readmodel.pipeline_metrics import BUCKETS, pipeline_figures
 from shared.schema import OutboxEvent
+from shared.settings import get_settings
 
 
 def queue_depths() -> dict[str, int | None]:
@@ -41,6 +44,8 @@ class PipelineCollector(Collector):
             outbox_pending = session.exec(
                 select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
             ).one()
+            now = utcnow()
+            canary = canary_status(session, now, get_settings())
 
         received = CounterMetricFamily(
             "careroute_leads_received",
@@ -111,3 +116,23 @@ class PipelineCollector(Collector):
         yield GaugeMetricFamily(
             "careroute_outbox_pending", "Outbox events not yet published to the broker", value=outbox_pending
         )
+        if canary.enabled:
+            yield GaugeMetricFamily(
+                "careroute_canary_ok",
+                "1 when the latest due canary lead reached the canary sink in time (shared/canary.py)",
+                value=1 if canary.ok else 0,
+            )
+            age = GaugeMetricFamily(
+                "careroute_canary_last_delivered_age_seconds",
+                "Seconds since the email provider last accepted a canary email",
+            )
+            if canary.last_delivered_at is not None:
+                age.add_metric([], round((now - canary.last_delivered_at).total_seconds(), 1))
+            yield age
+            trip = GaugeMetricFamily(
+                "careroute_canary_round_trip_seconds",
+                "The latest delivered canary: created by beat -> accepted by the email provider",
+            )
+            if canary.last_round_trip_seconds is not None:
+                trip.add_metric([], round(canary.last_round_trip_seconds, 2))
+            yield trip

@@ -14,6 +14,7 @@ NOTIFY_REFERRER = "notify.notify_referrer"
 SEND_DAILY_DIGESTS = "notify.send_daily_digests"  # beat: finds coordinators whose digest is due
 SEND_DIGEST = "notify.send_digest"  # one coordinator's digest
 RECONCILE_DELIVERIES = "notify.reconcile_deliveries"  # beat: sent but never delivered; crisis alarms
+SEND_CANARY = "intake.send_canary"  # beat: a canary lead through the whole pipeline (shared/canary.py)
 
 # One queue per pipeline stage, so no stage waits for an earlier one to drain (a worker reading
 # several queues in strict priority runs a later one only when the earlier ones are empty, which
@@ -46,6 +47,7 @@ TASK_LANES = {
     CHECK_ONCALL_COVERAGE: MAINTENANCE_QUEUE,
     RECONCILE_DELIVERIES: MAINTENANCE_QUEUE,
     SEND_DAILY_DIGESTS: MAINTENANCE_QUEUE,
+    SEND_CANARY: MAINTENANCE_QUEUE,
 }
 
 # The lanes whose tasks run the triage classifier (spaCy + the rules): only their workers load it.
