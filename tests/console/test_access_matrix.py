@@ -121,6 +121,14 @@ def form(method: str, path: str, fields: dict | None = None):
     return build
 
 
+def refer_status(organization: str):
+    def build(world: World, caller):
+        lead = world.lead(world.sam, channel="referral", organization=organization)
+        return "GET", f"/refer/{lead.reference}", {}
+
+    return build
+
+
 def fhir_post(path: str):
     def build(world: World, caller):
         body = referral_bundle(with_pdf=False) if path == "/fhir/r4" else contained_service_request()
@@ -252,6 +260,17 @@ ROWS = [
     Row("POST /console/mfa/enrol",                    "a wrong code",        ((303, 401), (303, 401), (303, 401), (303, 401), (303, 401), 303, 303), form("POST", "/console/mfa/enrol", {"code": "000000"})),
     Row("GET /console",                               "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303, 303), plain("GET", "/console")),
     Row("POST /console/sign-out",                     "-",                   (303,      303,       303,       303,       303,   303,   303), form("POST", "/console/sign-out")),
+    # Intake's form pages: the public form for anyone; the call log for signed-in agents only
+    # (pages are for people: a key or token gets 401, no session a 303 to sign-in).
+    Row("GET /inquiry",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/inquiry")),
+    Row("POST /inquiry",                              "an empty form",       (422,      422,       422,       422,       422,   422,   422), form("POST", "/inquiry")),
+    Row("GET /console/calls/new",                     "-",                   ((401, 403), (401, 200), (401, 403), (401, 403), (401, 403), 401, 303), plain("GET", "/console/calls/new")),
+    Row("POST /console/calls/new",                    "an empty form",       ((401, 403), (401, 422), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/console/calls/new")),
+    Row("POST /console/calls/preview",                "an empty draft",      ((401, 403), (401, 200), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/console/calls/preview")),
+    Row("GET /refer",                                 "-",                   ((401, 200), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), plain("GET", "/refer")),
+    Row("POST /refer",                                "an empty form",       ((401, 422), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/refer")),
+    Row("GET /refer/{reference}",                     "Harbor's",            ((401, 200), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), refer_status(HARBOR)),
+    Row("GET /refer/{reference}",                     "another practice's",  ((401, 404), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), refer_status(ELSEWHERE)),
     Row("GET /assets/{name}",                         "page.css",            (200,      200,       200,       200,       200,   200,   200), plain("GET", "/assets/page.css")),
     Row("GET /healthz",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/healthz")),
     Row("GET /readyz",                                "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/readyz")),
