@@ -78,16 +78,18 @@ def test_the_canary_reaches_the_sink_never_a_person_and_its_failure_turns_deep_h
         with Pipeline(tmp_path, env) as pipeline:
             wait_for(lambda: delivered() >= 1, 120, interval=0.5, what="a canary delivered")
             first_delivered = time.monotonic()
-            # Once a delivered canary is older than the deadline, the check has judged one: green.
+            # Once a delivered canary is older than the deadline, the check has judged one: green
+            # (waited for, not sampled once: on a busy machine a younger canary may still be on its way).
             wait_for(lambda: time.monotonic() - first_delivered > DEADLINE + 1, DEADLINE + 5, interval=1)
-            assert canary_problems(client) == []
-            assert canary_ok(client) == 1
+            wait_for(
+                lambda: canary_problems(client) == [] and canary_ok(client) == 1, 60, interval=1, what="green"
+            )
 
             pipeline.kill("relay")  # canaries are still created (lead + outbox) but go nowhere
             killed = time.monotonic()
             wait_for(
                 lambda: "canary_not_delivered" in canary_problems(client),
-                DEADLINE + INTERVAL * 4,
+                DEADLINE + 60,
                 interval=1,
                 what="deep health to report the canary",
             )
