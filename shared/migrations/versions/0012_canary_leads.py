@@ -5,7 +5,7 @@ canary recipient whose email goes to a sink (shared/canary.py). Real leads are f
 count and figure a person sees leaves canaries out. The index finds the latest canary fast.
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
