@@ -17,7 +17,7 @@ from shared.settings import Settings, get_settings
 
 # The packages whose tasks a worker loads, by name (this module imports no service). Pipeline
 # tasks register through shared.retry.pipeline_task: late acks and one retry policy.
-TASK_MODULES = ["services.routing.tasks", "services.notify.tasks"]
+TASK_MODULES = ["services.intake.tasks", "services.routing.tasks", "services.notify.tasks"]
 
 
 def _transport_options(settings: Settings) -> dict:
@@ -114,6 +114,13 @@ def create_celery(settings: Settings | None = None) -> Celery:
         },
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
     )
+    if settings.canary_enabled:
+        # The canary lead (shared/canary.py): created on maintenance, then it takes the real lanes.
+        app.conf.beat_schedule["send-canary"] = {
+            "task": tasks.SEND_CANARY,
+            "schedule": settings.canary_interval_seconds,
+            "options": {"queue": tasks.MAINTENANCE_QUEUE, "expires": settings.canary_interval_seconds},
+        }
     app.conf.update(_beat_leader_lock(settings))
     return app
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlmodel import col, func, select
 
+from shared.canary import canary_status
 from shared.clock import utcnow
 from shared.db import get_engine, unit_of_work
 from shared.schema import PIPELINE_STATUSES, Heartbeat, Lead, LeadState, LeadStatus
@@ -44,8 +45,9 @@ def deep_health() -> dict:
         oldest = session.exec(
             select(func.min(Lead.created_at))
             .outerjoin(LeadState, col(LeadState.lead_id) == col(Lead.id))
-            .where(status.in_([s.value for s in PIPELINE_STATUSES]))
+            .where(status.in_([s.value for s in PIPELINE_STATUSES]), col(Lead.canary).is_(False))
         ).first()
+        canary = canary_status(session, now, settings)
     # Each background loop beats when it runs; silence past a few intervals means it is dead.
     stale_after = {
         "relay": timedelta(seconds=60),
@@ -60,7 +62,8 @@ def deep_health() -> dict:
     oldest_age = (now - oldest).total_seconds() if oldest else 0.0
     if oldest_age > settings.stuck_other_seconds * 2:
         problems.append("lead_waiting_too_long")
-    return {
+    problems.extend(canary.problems)
+    report = {
         "status": "ok" if not problems else "failing",
         "problems": problems,
         "oldest_unnotified_lead_seconds": round(oldest_age, 1),
@@ -68,3 +71,10 @@ def deep_health() -> dict:
         "database": check_database(),
         "broker": check_broker(),
     }
+    if canary.enabled:
+        report["canary"] = {
+            "last_sent_at": canary.last_sent_at.isoformat() if canary.last_sent_at else None,
+            "last_delivered_at": canary.last_delivered_at.isoformat() if canary.last_delivered_at else None,
+            "last_round_trip_seconds": canary.last_round_trip_seconds,
+        }
+    return report

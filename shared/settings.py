@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     # Beat on Redis keeps its schedule and a leader lock there (RedBeat): a second replica waits
     # for the lock and takes over at most this long after the leader dies without releasing it.
     beat_lock_timeout_seconds: int = Field(30, ge=5, le=600)
+    # The canary (shared/canary.py): a synthetic lead sent through the whole pipeline every
+    # interval to a canary recipient whose email goes to a sink, never a person; one not accepted
+    # by the email provider within the deadline turns /healthz/deep red. Unset: on in production
+    # only (development and test outboxes stay free of it).
+    canary_enabled: bool | None = None
+    canary_interval_seconds: float = Field(60.0, ge=5)
+    canary_deadline_seconds: float = Field(300.0, ge=10)
+    canary_email: str = Field("canary@careroute.invalid", max_length=320)  # a sink: point it at one
 
     # Logs
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -150,6 +158,10 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'careroute.db'}"
         if not self.broker_url:
             self.broker_url = "filesystem://"
+        if self.canary_enabled is None:
+            self.canary_enabled = self.env == "production"
+        if self.canary_deadline_seconds < self.canary_interval_seconds * 2:
+            raise ValueError("CAREROUTE_CANARY_DEADLINE_SECONDS must be at least twice the canary interval")
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
         if self.env == "production":

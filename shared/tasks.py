@@ -16,6 +16,7 @@ SEND_DAILY_DIGESTS = "notify.send_daily_digests"  # beat: finds coordinators who
 SEND_DIGEST = "notify.send_digest"  # one coordinator's digest
 ACKNOWLEDGE_PAGE = "routing.acknowledge_page"  # an SMS reply with a page's code
 RECONCILE_DELIVERIES = "notify.reconcile_deliveries"  # beat: sent but never delivered; crisis alarms
+SEND_CANARY = "intake.send_canary"  # beat: a canary lead through the whole pipeline (shared/canary.py)
 
 # One queue per pipeline stage, so no stage waits for an earlier one to drain (a worker reading
 # several queues in strict priority runs a later one only when the earlier ones are empty, which
@@ -50,6 +51,7 @@ TASK_LANES = {
     CHECK_ONCALL_COVERAGE: MAINTENANCE_QUEUE,
     RECONCILE_DELIVERIES: MAINTENANCE_QUEUE,
     SEND_DAILY_DIGESTS: MAINTENANCE_QUEUE,
+    SEND_CANARY: MAINTENANCE_QUEUE,
 }
 
 # The lanes whose tasks run the triage classifier (spaCy + the rules): only their workers load it.

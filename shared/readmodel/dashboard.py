@@ -37,7 +37,7 @@ def load_lead_facts(session: Session, since: datetime) -> list[LeadFact]:
         select(Lead, LeadState, Classification.primary_condition)
         .join(LeadState, col(LeadState.lead_id) == col(Lead.id), isouter=True)
         .join(Classification, col(Classification.lead_id) == col(Lead.id), isouter=True)
-        .where(col(Lead.created_at) >= since)
+        .where(col(Lead.created_at) >= since, col(Lead.canary).is_(False))  # not the pipeline's test leads
     ).all()
     ids = [lead.id for lead, _, _ in rows]
     due = _min_by_lead(

@@ -61,6 +61,7 @@ def load_queue(session: Session, query: QueueQuery) -> list[QueueRow]:
         .join(LeadState, col(LeadState.lead_id) == col(Lead.id))
         .join(Coordinator, col(Coordinator.id) == col(LeadState.coordinator_id), isouter=True)
         .where(col(LeadState.status).in_(query.statuses))
+        .where(col(Lead.canary).is_(False))  # the pipeline's test lead is nobody's work
     )
     if query.urgency:
         statement = statement.where(LeadState.urgency == query.urgency)
@@ -140,7 +141,8 @@ def _next_deadlines(session: Session, ids: list[UUID]) -> dict[UUID, tuple[datet
 def count_by_status(session: Session, statuses: tuple[str, ...]) -> dict[str, int]:
     rows = session.exec(
         select(LeadState.status, func.count())
-        .where(col(LeadState.status).in_(statuses))
+        .join(Lead, col(Lead.id) == col(LeadState.lead_id))
+        .where(col(LeadState.status).in_(statuses), col(Lead.canary).is_(False))
         .group_by(LeadState.status)
     ).all()
     return dict(rows)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
+from sqlalchemy import Index
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from shared.clock import UtcDateTime, utcnow
@@ -19,6 +21,7 @@ from shared.schema.encrypted import encrypted_bytes, encrypted_json_dict, encryp
 
 class Lead(SQLModel, table=True):
     __tablename__ = "lead"
+    __table_args__ = (Index("ix_lead_canary_created_at", "canary", "created_at"),)
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     reference: str = Field(max_length=16, unique=True, index=True)  # opaque, safe for email
@@ -40,6 +43,9 @@ class Lead(SQLModel, table=True):
     # body that makes an identical resubmission within minutes the same lead.
     spam_reason: str | None = Field(default=None, max_length=32)
     dedupe_hash: str | None = Field(default=None, max_length=64, index=True)
+    # The pipeline's own test lead (shared/canary.py): routed to the canary sink, never to a person,
+    # and left out of every queue, dashboard and count (migration 0012).
+    canary: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
 class LeadContact(SQLModel, table=True):

@@ -66,7 +66,7 @@ def test_every_task_has_a_lane_and_every_beat_job_runs_on_the_maintenance_lane()
     from shared.celery import celery_app
 
     celery_app.loader.import_default_modules()
-    ours = {name for name in celery_app.tasks if name.startswith(("routing.", "notify."))}
+    ours = {name for name in celery_app.tasks if name.startswith(("intake.", "routing.", "notify."))}
     assert ours == set(tasks.TASK_LANES)
     for name, entry in celery_app.conf.beat_schedule.items():
         assert entry["options"]["queue"] == tasks.MAINTENANCE_QUEUE, name

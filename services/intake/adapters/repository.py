@@ -98,6 +98,7 @@ class SqlIntakeRepository:
             region=region,
             spam_reason=inquiry.spam_reason,
             dedupe_hash=inquiry.dedupe_hash,
+            canary=inquiry.canary,
         )
         self.session.add(lead)
         self.session.flush()  # the rows below reference it (no ORM relationships to order them)

@@ -35,6 +35,7 @@ class Inquiry:
     consent: ConsentGiven | None = None  # web form and phone: the wording the person agreed to
     spam_reason: str | None = None  # the public form's spam defence tripped (domain/spam.py)
     dedupe_hash: str | None = None  # keyed hash of channel + normalised body (domain/spam.py)
+    canary: bool = False  # the pipeline's own test lead (app/canary.py), never a person's
 
 
 @dataclass(frozen=True)

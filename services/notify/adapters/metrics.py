@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlmodel import col, select
 
 from shared.db import unit_of_work
-from shared.schema import DeliveryEvent, Notification
+from shared.schema import DeliveryEvent, Lead, Notification
 
 # Seconds from "lead routed" to "provider accepted": crisis ought to sit in the first few.
 BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+
+
+def _not_canary_clause():
+    """Leave out notices about canary leads (shared/canary.py); notices about no lead stay."""
+    canary_ids = select(Lead.id).where(col(Lead.canary).is_(True))
+    return or_(col(Notification.lead_id).is_(None), col(Notification.lead_id).not_in(canary_ids))
 
 
 class NotifyCollector(Collector):
@@ -34,7 +40,7 @@ class NotifyCollector(Collector):
                     func.count(),
                     func.sum(accept),
                 )
-                .where(accept.is_not(None))
+                .where(accept.is_not(None), _not_canary_clause())
                 .group_by(Notification.kind, Notification.urgency, Notification.backend)
             ).all()
             status_rows = session.exec(
@@ -44,14 +50,18 @@ class NotifyCollector(Collector):
                     func.count(),
                     func.sum(Notification.ambiguous_attempts),
                     func.sum(Notification.attempts),
-                ).group_by(Notification.kind, Notification.status)
+                )
+                .where(_not_canary_clause())
+                .group_by(Notification.kind, Notification.status)
             ).all()
             flag_rows = session.exec(
                 select(
                     Notification.kind,
                     func.sum(case((col(Notification.overdue_at).is_not(None), 1), else_=0)),
                     func.sum(case((col(Notification.failure_reported_at).is_not(None), 1), else_=0)),
-                ).group_by(Notification.kind)
+                )
+                .where(_not_canary_clause())
+                .group_by(Notification.kind)
             ).all()
             event_rows = session.exec(
                 select(DeliveryEvent.event, func.count()).group_by(DeliveryEvent.event)
@@ -120,5 +130,5 @@ class NotifyCollector(Collector):
         yield events
 
 
-registry = CollectorRegistry(auto_describe=False)
+registry = CollectorRegistry(auto_describe=False)  # notify's figures alone (GET /metrics serves more)
 registry.register(NotifyCollector())

@@ -304,8 +304,12 @@ def report_failure(repo: NotifyRepository, row: Notification, reason: str) -> bo
 
 
 def raise_alert(repo: NotifyRepository, row: Notification, code: str, severity: str) -> bool:
-    """An alert for supervisors about this notice, unless the notice is itself an alert."""
+    """An alert for supervisors about this notice, unless the notice is itself an alert or the
+    canary's (its trouble is the operators', through /healthz/deep and /metrics, not a supervisor's)."""
     if row.kind in policy.SILENT_FAILURE_KINDS:
+        return False
+    if row.recipient == get_settings().canary_email:
+        log.warning("canary_notice_trouble", notification_id=str(row.id), code=code)
         return False
     repo.emit(
         AlertRaisedV1(

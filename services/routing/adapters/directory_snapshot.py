@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from shared.schema import (
@@ -33,6 +34,21 @@ class DirectorySnapshot:
 
     def coordinator(self, coordinator_id: UUID | None) -> Coordinator | None:
         return self.session.get(Coordinator, coordinator_id) if coordinator_id else None
+
+    def canary_recipient(self, email: str) -> UUID | None:
+        """The canary's recipient: an inactive directory row at the sink address, so the engine never
+        chooses it for a real lead. Created on first use; None if a real (active) coordinator has
+        that address — the canary then goes nowhere rather than to a person, and health shows it."""
+        query = select(Coordinator).where(col(Coordinator.email) == email)
+        found = self.session.exec(query).first()
+        if found is None:
+            try:
+                with self.session.begin_nested():  # two workers at once: one insert wins
+                    found = Coordinator(name="Pipeline canary", email=email, active=False, specialties=[])
+                    self.session.add(found)
+            except IntegrityError:
+                found = self.session.exec(query).one()
+        return None if found.active else found.id
 
     def lock_coordinators(self) -> None:
         """Serialise routing decisions: every decision locks the directory rows in the same order.

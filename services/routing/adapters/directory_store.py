@@ -287,7 +287,7 @@ def export_leads_for_replay(session: Session, since: datetime) -> list[dict]:
     rows = session.exec(
         select(Lead, LeadState)
         .outerjoin(LeadState, col(LeadState.lead_id) == col(Lead.id))
-        .where(col(Lead.created_at) >= since)
+        .where(col(Lead.created_at) >= since, col(Lead.canary).is_(False))  # not the pipeline's own
         .order_by(col(Lead.created_at))
     ).all()
     out = []

@@ -31,13 +31,16 @@ def record_notification_sent(repo: RoutingRepository, event: NotificationSentV1,
     held = repo.lock(event.lead_id)
     if held is None:
         return "no_such_lead"
-    _lead, state = held
+    lead, state = held
     if state.status != LeadStatus.routed:
         return "ignored"
     state.status = LeadStatus.notified
+    if lead.canary:  # its journey is over: out of every open count (shared/canary.py)
+        state.status = LeadStatus.closed
+        state.outcome_reason = "canary_delivered"
     state.status_changed_at = now
     repo.add(state)
-    return "notified"
+    return state.status
 
 
 def notification_failed(repo: RoutingRepository, event: NotificationFailedV1, now: datetime) -> str:
@@ -46,6 +49,9 @@ def notification_failed(repo: RoutingRepository, event: NotificationFailedV1, no
     if held is None:
         return "no_such_lead"
     lead, state = held
+    if lead.canary:  # never a ladder for the canary: /healthz/deep reports it undelivered instead
+        log.warning("canary_notification_failed", lead_id=str(lead.id), reason=event.reason)
+        return "ignored"
     if state.status not in UNACKNOWLEDGED:
         return "ignored"
     if state.escalation_step == 0:

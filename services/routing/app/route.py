@@ -25,6 +25,7 @@ from shared.schema import (
     SlaDeadline,
     Urgency,
 )
+from shared.settings import get_settings
 
 from services.routing.app.coverage import raise_alert
 from services.routing.app.ports import RoutingRepository
@@ -88,7 +89,11 @@ def route(
     correlation_id: str | None = None,
     rng: random.Random | None = None,
 ) -> Decision | None:
-    """Assign a locked lead (or mark it waiting). Returns the decision (None for a repeat contact)."""
+    """Assign a locked lead (or mark it waiting). Returns the decision (None for a repeat contact
+    or the canary)."""
+    if lead.canary:
+        _route_canary(repo, lead, state, now, correlation_id)
+        return None
     lead_facts = facts(repo, lead, state)
     repo.lock_coordinators()
     people = repo.directory(now)
@@ -153,6 +158,31 @@ def route(
         pid=os.getpid(),
     )
     return decision
+
+
+def _route_canary(
+    repo: RoutingRepository, lead: Lead, state: LeadState, now: datetime, correlation_id: str | None
+) -> None:
+    """The pipeline's test lead (shared/canary.py) goes to the canary recipient only: no rules, no
+    SLA clock, no escalation, no reviewer — nothing that could reach a person."""
+    recipient = repo.canary_recipient(get_settings().canary_email)
+    if recipient is None:
+        log.error("canary_recipient_is_a_person", lead_id=str(lead.id))
+        return
+    text = "canary: the pipeline's own test lead, to the canary sink"
+    assign(
+        repo,
+        lead,
+        state,
+        recipient,
+        now,
+        kind=AssignmentKind.route,
+        reason=text,
+        rule=("canary", None),
+        explanation={"rule": "canary", "rule_version": None, "via": "canary", "text": text},
+        deadlines=False,
+        correlation_id=correlation_id,
+    )
 
 
 def _wait(repo: RoutingRepository, lead: Lead, state: LeadState, decision: Decision, now: datetime) -> None:
@@ -237,6 +267,7 @@ def assign(
     repeat: bool = False,
     correlation_id: str | None = None,
     acknowledged: bool = False,
+    deadlines: bool = True,
 ) -> Assignment:
     """Give the lead to a coordinator: the assignment row, the SLA clock (unless it is acknowledged
     at once, as a claim is) and `lead.routed` for their email."""
@@ -270,6 +301,7 @@ def assign(
         state.acknowledged_at = now
     else:
         state.status = LeadStatus.routed
+    if not acknowledged and deadlines:
         add_deadline(repo, lead.id, DeadlineKind.acknowledge, step * 1000, coordinator_id, due)
         if urgency == Urgency.crisis:
             repeat_at = now + timedelta(minutes=ruleset.escalation.crisis_repeat_minutes)
