@@ -128,6 +128,17 @@ def _phi_canary(session, exitstatus) -> None:
         session.exitstatus = 1
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tests.support.figures import recorded
+
+    figures = recorded()
+    if figures:
+        terminalreporter.section("fault figures (docs/reliability.md)")
+        for row in figures:
+            name = row.pop("test")
+            terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+
+
 def pytest_sessionfinish(session, exitstatus):
     if _wants_phi_canary(session, exitstatus):
         _phi_canary(session, exitstatus)

@@ -50,9 +50,11 @@ def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "con
 
 
 class RedisServer:
-    """A redis-server of our own, without persistence, that a test may stop and restart."""
+    """A redis-server of our own that a test may stop and restart: without persistence (a restart
+    forgets every queue) or with AOF fsynced on every write (production's setting)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, persistence: bool = False) -> None:
+        self.persistence = persistence
         self.binary = shutil.which("redis-server")
         if not self.binary:
             raise MissingServer("redis-server not found: install it (apt-get install redis-server)")
@@ -75,7 +77,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persistence else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 self.dir,
                 "--daemonize",
