@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
 
 from shared.http.assets import router as assets_router
 from shared.http.deps import public
@@ -27,6 +28,7 @@ from services.console.api.sign_in import SIGN_IN_PATHS, sign_in_problem
 from services.intake import api as intake_api
 from services.intake.api.fhir.auth import oauth_problem
 from services.intake.api.fhir.outcome import fhir_problem
+from services.intake.api.pages import EMBEDDABLE_PATHS
 from services.notify import api as notify_api
 from services.notify.api.webhooks import WEBHOOK_MAX_BODY_BYTES, WEBHOOK_PATH
 from services.routing import api as routing_api
@@ -43,6 +45,8 @@ def build_app() -> FastAPI:
     register_problem_renderer(TOKEN_PATH, oauth_problem)
     for path in SIGN_IN_PATHS:
         register_problem_renderer(path, sign_in_problem)
+    for path, renderer in intake_api.page_problem_renderers().items():
+        register_problem_renderer(path, renderer)
     # Every route counts requests per presented API key or access token (none presented: not
     # counted here; the public form, sign-in and the token endpoint count per client address).
     per_key = [Depends(rate_limit("api_key", key=api_key_identity))]
@@ -62,6 +66,8 @@ def build_app() -> FastAPI:
             WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES,
             FHIR_BASE_PATH: fhir_limit,
             f"{FHIR_BASE_PATH}/ServiceRequest": fhir_limit,
+            # the referral form's PDFs, each checked again against its own limit
+            "/refer": settings.referral_pdf_max_bytes * settings.referral_pdf_max_files + 256 * 1024,
         },
     )
     app.add_middleware(
@@ -71,7 +77,24 @@ def build_app() -> FastAPI:
         body_read_timeout=settings.body_read_timeout_seconds,
     )
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
+    # The clinic's site may call the JSON API from its pages (CAREROUTE_CORS_ORIGINS; closed when
+    # empty). No credentials: cookies never ride along; API keys are sent explicitly.
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_credentials=False,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Idempotency-Key", "Authorization", "Accept-Language"],
+            expose_headers=["Location", "Retry-After", "Idempotent-Replayed"],
+            max_age=600,
+        )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.env == "production",
+        embeddable=EMBEDDABLE_PATHS,
+        embed_origins=settings.embed_origin_list,
+    )
     return app
 
 

@@ -7,6 +7,7 @@ Nothing else in the code reads os.environ.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
@@ -128,6 +129,14 @@ class Settings(BaseSettings):
     form_min_fill_seconds: float = Field(3.0, ge=0, le=600)
     form_token_max_age_seconds: int = Field(24 * 3600, ge=60)
     duplicate_window_seconds: int = Field(600, ge=0, le=7 * 24 * 3600)
+    # The clinic's own sites: origins (scheme://host[:port], comma-separated) that may embed the
+    # public form /inquiry in an iframe (its frame-ancestors), and that may call the JSON API from
+    # a browser (CORS, no credentials). Both closed when empty.
+    embed_origins: str = ""
+    cors_origins: str = ""
+    # Referral form attachments (PDF only, checked by content): size of one, and how many.
+    referral_pdf_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    referral_pdf_max_files: int = Field(5, ge=0, le=20)
     # The consent wording a new lead is recorded against (texts in services/intake/consent/).
     consent_version: str = Field("2026-11", pattern=r"^[A-Za-z0-9._-]{1,32}$")
 
@@ -179,6 +188,15 @@ class Settings(BaseSettings):
             ]
         except ValueError:
             raise ValueError("CAREROUTE_TRUSTED_PROXIES must be comma-separated CIDRs") from None
+        self.embed_origin_list, self.cors_origin_list  # noqa: B018  (a bad origin stops the process here)
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        return _origins(self.embed_origins, "CAREROUTE_EMBED_ORIGINS")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return _origins(self.cors_origins, "CAREROUTE_CORS_ORIGINS")
 
     @property
     def is_sqlite(self) -> bool:
@@ -205,3 +223,16 @@ def get_settings() -> Settings:
 def reset_settings_cache() -> None:
     """Tests and the CLI change the environment and then call this."""
     get_settings.cache_clear()
+
+
+def _origins(value: str, name: str) -> list[str]:
+    """`https://clinic.example, https://www.clinic.example` -> the origins, checked: a scheme and
+    a host, nothing else (no path, no wildcard), because they go into CSP and CORS headers."""
+    out = []
+    for part in (p.strip().rstrip("/") for p in value.split(",")):
+        if not part:
+            continue
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", part):
+            raise ValueError(f"{name}: each origin must be scheme://host[:port], without a path or wildcard")
+        out.append(part.lower())
+    return out

@@ -171,6 +171,7 @@ TABLES = (
     "idempotency_record",
     "lead_contact",
     "consent",
+    "referral_attachment",
     "outbox_event",
     "inbox_claim",
     "heartbeat",

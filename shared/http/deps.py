@@ -27,9 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from shared.apikeys import authenticate
 from shared.auth.policy import POLICY_ATTRIBUTE, PolicyKind, RoutePolicy, mark
@@ -39,9 +41,12 @@ from shared.clock import utcnow
 from shared.db import new_session
 from shared.errors import DomainError
 from shared.http.client_address import client_address
-from shared.http.csrf import CSRF_HEADER, SAFE_METHODS, check_origin, csrf_refused
+from shared.http.csrf import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, check_origin, csrf_refused
 from shared.schema import Role
 from shared.smart.tokens import authenticate_access_token
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NO_STORE_HEADERS = {"Cache-Control": "no-store"}
 
 
 def _session() -> Iterator[Session]:
@@ -146,6 +151,44 @@ def require_caller(
 
     policy = RoutePolicy(PolicyKind.roles, tuple(roles), scope, token_scope=token_scope, sessions=sessions)
     return mark(dependency, policy)
+
+
+def staff_page(*roles: Role, scope: str | None = None) -> Callable[..., Caller]:
+    """A dependency for the console's HTML pages (call log, referral form): the signed-in staff
+    member, if their role is one of `roles`. Pages are for people, so only the session cookie
+    counts: an Authorization header gets 401 (API keys use the JSON API). Without a session, a
+    303 to the sign-in page that comes back here. A state-changing request needs the session's
+    CSRF token — form field `csrf_token` (a plain form) or header `X-CSRF-Token` (htmx) — and our
+    Origin."""
+    allowed = frozenset(roles)
+
+    async def dependency(request: Request, session: DbSession) -> Caller:
+        if request.headers.get("authorization") is not None:
+            raise DomainError(
+                "unauthorized", 401, "This page is for signed-in staff", detail="Use the JSON API with a key."
+            )
+        signed_in = await run_in_threadpool(session_from_cookie, request, session)
+        if signed_in is None:
+            back = request.url.path  # a POST comes back to the empty form: the session had expired
+            raise DomainError(
+                "sign_in_required",
+                303,
+                "Sign in first",
+                headers={"Location": f"/console/sign-in?next={quote(back, safe='/')}", **NO_STORE_HEADERS},
+            )
+        caller, token = signed_in
+        if request.method not in SAFE_METHODS:
+            presented = request.headers.get(CSRF_HEADER)
+            if presented is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
+                presented = (await request.form()).get(CSRF_FIELD)  # parsed once: the handler reuses it
+            if not csrf_matches(token, presented if isinstance(presented, str) else None):
+                raise csrf_refused("The form expired or came from another page: open it again.")
+            check_origin(request)
+        if caller.role not in allowed:
+            raise DomainError("forbidden", 403, "Your role may not open this page")
+        return caller
+
+    return mark(dependency, RoutePolicy(PolicyKind.roles, tuple(roles), scope, sessions=True))
 
 
 def _declared(kind: PolicyKind, note: str) -> Callable[[], None]:

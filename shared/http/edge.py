@@ -107,15 +107,31 @@ class EdgeLimitsMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    """`embeddable`: paths the clinic's own sites (`embed_origins`) may show in an iframe (the public
+    form): their CSP names those origins in frame-ancestors and X-Frame-Options is left out (it
+    cannot name origins; browsers follow frame-ancestors). With no origins they stay unframeable."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        hsts: bool,
+        embeddable: frozenset[str] = frozenset(),
+        embed_origins: list[str] | None = None,
+    ) -> None:
         self.app = app
         self.hsts = hsts
+        self.embeddable = embeddable if embed_origins else frozenset()
+        self.embed_csp = CSP.replace(
+            "frame-ancestors 'none'", "frame-ancestors " + " ".join(embed_origins or [])
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
+        embedded = scope["path"] in self.embeddable
+        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else self.embed_csp if embedded else CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -125,10 +141,11 @@ class SecurityHeadersMiddleware:
                     (b"content-security-policy", csp.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
                 ]
+                if not embedded:
+                    extra.append((b"x-frame-options", b"DENY"))
                 if self.hsts:
                     extra.append((b"strict-transport-security", HSTS.encode()))
                 headers.extend((name, value) for name, value in extra if name not in present)

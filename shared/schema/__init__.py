@@ -18,7 +18,7 @@ from shared.enums import (
 )
 from shared.schema.console import CallAttempt, LeadNote
 from shared.schema.fhir import FhirAttachment, FhirIdentifier, FhirReferral, FhirResource
-from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact
+from shared.schema.intake import Consent, IdempotencyRecord, Lead, LeadContact, ReferralAttachment
 from shared.schema.notify import DeliveryEvent, Notification, ReferralUpdate
 from shared.schema.platform import (
     ApiKey,
@@ -56,6 +56,7 @@ OWNER: dict[str, str] = {
     "fhir_identifier": "intake",
     "fhir_attachment": "intake",
     "consent": "intake",
+    "referral_attachment": "intake",
     "lead_state": "routing",
     "classification": "routing",
     "coordinator": "routing",
@@ -112,6 +113,7 @@ __all__ = [
     "Lead",
     "LeadContact",
     "LeadNote",
+    "ReferralAttachment",
     "LeadState",
     "LeadStatus",
     "LoginAttempt",

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.clock import UtcDateTime, utcnow
 from shared.schema._columns import json_dict
-from shared.schema.encrypted import encrypted_json_dict, encrypted_text
+from shared.schema.encrypted import encrypted_bytes, encrypted_json_dict, encrypted_text
 
 
 class Lead(SQLModel, table=True):
@@ -88,3 +88,21 @@ class Consent(SQLModel, table=True):
     channel: str = Field(max_length=16)
     given_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     heard_by: str | None = Field(default=None, max_length=80)  # the agent: "key:<id>" or "user:<id>"
+
+
+class ReferralAttachment(SQLModel, table=True):
+    """A PDF a provider attached on the referral form (/refer): PHI, so the file and its name are
+    encrypted at rest like every other PHI column. Checked before it gets here: a real PDF by its
+    content, within CAREROUTE_REFERRAL_PDF_MAX_BYTES."""
+
+    __tablename__ = "referral_attachment"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    lead_id: UUID = Field(foreign_key="lead.id", index=True)
+    filename: str | None = encrypted_text("referral_attachment.filename")
+    content_type: str = Field(max_length=64)
+    size: int
+    pages: int
+    sha256: str = Field(max_length=64)
+    data: bytes = encrypted_bytes("referral_attachment.data", nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

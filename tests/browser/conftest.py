@@ -11,8 +11,15 @@ import os
 
 import pytest
 
-from tests.browser.support import CHROMIUM, LiveServer, launch_chromium, staff_user
+from tests.browser.support import CHROMIUM, LiveServer, launch_chromium, screenshot, staff_user
 from tests.support.auth import PASSWORD
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +47,7 @@ def browser(_playwright):
 
 
 @pytest.fixture
-def page(browser, live_server, db):
+def page(request, browser, live_server, db):
     """A page in a fresh context, its base URL the live server; 390px wide when `phone` is asked."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 800})
     context.set_default_timeout(15_000)  # generous: two cores shared with other test runs
@@ -56,6 +63,12 @@ def page(browser, live_server, db):
     )
     page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
     yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:  # what the page showed when the test failed
+        try:
+            screenshot(page, f"FAILED-{request.node.name}", publish=False)
+        except Exception:
+            pass
     context.close()
     assert not problems, "the page broke its CSP or threw:\n" + "\n".join(problems)
 
@@ -74,3 +87,18 @@ def sign_in(page):
         return user
 
     return go
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """settings_env(NAME=value, ...): change settings for the live server (same process) for one test."""
+    from shared.settings import reset_settings_cache
+
+    def change(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(f"CAREROUTE_{name.upper()}", str(value))
+        reset_settings_cache()
+
+    yield change
+    monkeypatch.undo()
+    reset_settings_cache()

@@ -78,6 +78,33 @@ def staff_user(role: str, *, email: str | None = None, **fields):
     return make_user(role, email=email, **fields)
 
 
+def leads() -> list:
+    """Every lead in the database, oldest first (the browser tests check what a page made)."""
+    from sqlmodel import select
+
+    from shared.db import unit_of_work
+    from shared.schema import Lead
+
+    with unit_of_work() as db:
+        rows = db.exec(select(Lead).order_by(Lead.created_at)).all()
+        db.expunge_all()
+    return list(rows)
+
+
+def real_pdf(pages: int = 1) -> bytes:
+    """A small but genuine PDF (pypdf writes it), for attachment tests."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
@@ -103,11 +130,11 @@ def check_axe(page, *, context: str | None = None) -> list[dict]:
     return result
 
 
-def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+def screenshot(page, name: str, *, full_page: bool = True, publish: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
-    if os.environ.get("CAREROUTE_UPDATE_SCREENSHOTS") == "1":
+    if publish and os.environ.get("CAREROUTE_UPDATE_SCREENSHOTS") == "1":
         DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOC_SCREENSHOTS / path.name)
     return path

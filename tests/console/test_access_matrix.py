@@ -121,11 +121,10 @@ def form(method: str, path: str, fields: dict | None = None):
     return build
 
 
-def plain_form(method: str, path: str, fields: dict):
-    """A form post with no CSRF token: what a provider's webhook sends."""
-
+def refer_status(organization: str):
     def build(world: World, caller):
-        return method, path, {"data": dict(fields)}
+        lead = world.lead(world.sam, channel="referral", organization=organization)
+        return "GET", f"/refer/{lead.reference}", {}
 
     return build
 
@@ -250,8 +249,8 @@ ROWS = [
     Row("POST /console/lead/{reference}/notes",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "notes", {"body": "called back"})),
     Row("POST /console/lead/{reference}/calls",       "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "calls", {"outcome": "no_answer"})),
     Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
-    Row("POST /v1/webhooks/twilio/sms",               "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain_form("POST", "/v1/webhooks/twilio/sms", {"From": "+19495550142", "Body": "123456"})),
-    Row("POST /v1/webhooks/twilio/status",            "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain_form("POST", "/v1/webhooks/twilio/status", {"MessageSid": "SM1", "MessageStatus": "failed"})),
+    Row("POST /v1/webhooks/twilio/sms",               "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain("POST", "/v1/webhooks/twilio/sms", {})),
+    Row("POST /v1/webhooks/twilio/status",            "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain("POST", "/v1/webhooks/twilio/status", {})),
     Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
     Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),
     Row("GET /console/sign-in",                       "-",                   ((200, 303), (200, 303), (200, 303), (200, 303), (200, 303), 200, 200), plain("GET", "/console/sign-in")),
@@ -263,6 +262,17 @@ ROWS = [
     Row("POST /console/mfa/enrol",                    "a wrong code",        ((303, 401), (303, 401), (303, 401), (303, 401), (303, 401), 303, 303), form("POST", "/console/mfa/enrol", {"code": "000000"})),
     Row("GET /console",                               "-",                   ((303, 200), (303, 200), (303, 200), (303, 200), (303, 200), 303, 303), plain("GET", "/console")),
     Row("POST /console/sign-out",                     "-",                   (303,      303,       303,       303,       303,   303,   303), form("POST", "/console/sign-out")),
+    # Intake's form pages: the public form for anyone; the call log for signed-in agents only
+    # (pages are for people: a key or token gets 401, no session a 303 to sign-in).
+    Row("GET /inquiry",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/inquiry")),
+    Row("POST /inquiry",                              "an empty form",       (422,      422,       422,       422,       422,   422,   422), form("POST", "/inquiry")),
+    Row("GET /console/calls/new",                     "-",                   ((401, 403), (401, 200), (401, 403), (401, 403), (401, 403), 401, 303), plain("GET", "/console/calls/new")),
+    Row("POST /console/calls/new",                    "an empty form",       ((401, 403), (401, 422), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/console/calls/new")),
+    Row("POST /console/calls/preview",                "an empty draft",      ((401, 403), (401, 200), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/console/calls/preview")),
+    Row("GET /refer",                                 "-",                   ((401, 200), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), plain("GET", "/refer")),
+    Row("POST /refer",                                "an empty form",       ((401, 422), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), form("POST", "/refer")),
+    Row("GET /refer/{reference}",                     "Harbor's",            ((401, 200), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), refer_status(HARBOR)),
+    Row("GET /refer/{reference}",                     "another practice's",  ((401, 404), (401, 403), (401, 403), (401, 403), (401, 403), 401, 303), refer_status(ELSEWHERE)),
     Row("GET /assets/{name}",                         "page.css",            (200,      200,       200,       200,       200,   200,   200), plain("GET", "/assets/page.css")),
     Row("GET /healthz",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/healthz")),
     Row("GET /readyz",                                "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/readyz")),

@@ -4,7 +4,7 @@ Every test drives time through the injected `now` — nothing sleeps."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -146,7 +146,9 @@ def test_repeat_contact_goes_to_the_same_coordinator_and_raises_urgency(db):
 
 def test_old_or_closed_leads_are_not_repeat_contacts(db):
     make_coordinator(name="Lee", email="lee@clinic.example")
-    old = make_classified_lead(phone="+19495550100", created_at=datetime.now(UTC) - timedelta(days=31))
+    # 31 days before the moment routing runs (TUESDAY_10), not before the wall clock: the test
+    # began failing once the real date passed TUESDAY_10 + 1 day.
+    old = make_classified_lead(phone="+19495550100", created_at=TUESDAY_10 - timedelta(days=31))
     route(old)
     again = make_classified_lead(phone="+19495550100")
     route(again)

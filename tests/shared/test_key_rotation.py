@@ -81,6 +81,8 @@ def test_rotation_with_two_keys_is_batched_resumable_idempotent_and_frees_the_ol
                 "fhir_attachment.data",
                 "fhir_resource.body",
                 "lead_note.body",
+                "referral_attachment.data",
+                "referral_attachment.filename",
                 "staff_user.totp_pending",
             )
         },

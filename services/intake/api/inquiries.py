@@ -32,6 +32,7 @@ from services.intake.domain.crisis import crisis_resources
 from services.intake.domain.intake import (
     ConsentGiven,
     Inquiry,
+    Receipt,
     check_idempotency_key,
     request_fingerprint,
     triage_details,
@@ -75,12 +76,12 @@ def _accept(
     body: Any,
     idempotency_key: str | None,
     validated: BaseModel,
-) -> JSONResponse:
+) -> Receipt:
     key = check_idempotency_key(idempotency_key)
     # The duplicate key covers what the person said, after normalisation, not the spam fields.
     normalised = validated.model_dump(mode="json", exclude={HONEYPOT_FIELD, FORM_TOKEN_FIELD})
     inquiry.dedupe_hash = dedupe_key(inquiry.channel, normalised, _derived_secret("dedupe"))
-    receipt = receive_inquiry(
+    return receive_inquiry(
         SqlIntakeRepository(session, client_ip(request)),
         inquiry,
         caller,
@@ -89,6 +90,9 @@ def _accept(
         idempotency_key=key,
         correlation_id=request_id(request),
     )
+
+
+def _respond(receipt: Receipt) -> JSONResponse:
     headers = {"Location": receipt.body["status_url"]}
     if receipt.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -116,6 +120,11 @@ PublicFormLimit = Depends(rate_limit("public_form", problem_extra=_crisis_resour
 def post_web_inquiry(
     request: Request, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None
 ):
+    return _respond(take_web_inquiry(request, session, data, idempotency_key))
+
+
+def take_web_inquiry(request: Request, session, data: Any, idempotency_key: str | None) -> Receipt:
+    """The public form's intake, shared by the JSON API and the HTML form (api/pages/)."""
     risk = _screen(request, _field(data, "language"), _field(data, "message"))
     form = parse_model(schemas.WebInquiryIn, data)
     settings = get_settings()
@@ -133,6 +142,10 @@ def post_web_inquiry(
     return _accept(request, session, inquiry, PUBLIC, risk, data, idempotency_key, form)
 
 
+def new_form_token() -> str:
+    return issue_form_token(_derived_secret("form-token"), time.time())
+
+
 @router.get(
     "/v1/inquiries/web/form",
     response_model=schemas.FormOut,
@@ -142,7 +155,7 @@ def get_web_form(language: schemas.Language | None = None) -> JSONResponse:
     """What a page needs to show the form: the minimum-fill-time token and the consent wording."""
     wording = consent.current(language)
     body = {
-        "form_token": issue_form_token(_derived_secret("form-token"), time.time()),
+        "form_token": new_form_token(),
         "consent": {"version": wording.version, "language": wording.language, "text": wording.text},
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
@@ -161,6 +174,13 @@ def post_phone_inquiry(
     session: DbSession,
     idempotency_key: IdempotencyKey = None,
 ):
+    return _respond(take_phone_inquiry(request, session, caller, data, idempotency_key))
+
+
+def take_phone_inquiry(
+    request: Request, session, caller: Caller, data: Any, idempotency_key: str | None
+) -> Receipt:
+    """An agent's call log, from the JSON API or the console's call form (api/pages/)."""
     risk = _screen(request, _field(data, "language"), _field(data, "notes"))
     call = parse_model(schemas.PhoneInquiryIn, data)
     inquiry = _person_inquiry(
@@ -170,6 +190,8 @@ def post_phone_inquiry(
         name=call.caller_name,
         writing_for=call.caller_relationship,
         organization=caller.organization,
+        # C-SSRS answers the agent asked on the call: stored with the lead, read by triage.
+        screeners=call.screeners.model_dump(exclude_none=True) if call.screeners else {},
     )
     inquiry.consent = _consent(call, heard_by=caller.actor)  # the agent who read it out
     return _accept(request, session, inquiry, caller, risk, data, idempotency_key, call)
@@ -184,6 +206,13 @@ def post_phone_inquiry(
 def post_referral(
     request: Request, caller: Provider, data: Body, session: DbSession, idempotency_key: IdempotencyKey = None
 ):
+    return _respond(take_referral(request, session, caller, data, idempotency_key))
+
+
+def take_referral(
+    request: Request, session, caller: Caller, data: Any, idempotency_key: str | None
+) -> Receipt:
+    """A provider's referral, from the JSON API or the referral form (api/pages/)."""
     if not caller.organization:
         # The referral belongs to the practice the key or account was issued to — never to one the
         # body names — so a provider credential without a practice cannot refer.
@@ -249,6 +278,7 @@ def _person_inquiry(
     name: str,
     writing_for: str | None,
     organization: str | None = None,
+    screeners: dict | None = None,
 ) -> Inquiry:
     """The web form and the phone log share their contact and preference fields."""
     return Inquiry(
@@ -268,5 +298,6 @@ def _person_inquiry(
             date_of_birth=form.date_of_birth,
             preferred_language=form.language,
             writing_for=writing_for,
+            **(screeners or {}),
         ),
     )

@@ -13,6 +13,7 @@ from shared.screeners import ScreenerScores
 
 from services.intake.app import consent
 from services.intake.domain import normalize
+from services.intake.domain.npi import npi_is_valid
 
 Line = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(normalize.clean_line)]
 ShortLine = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(normalize.clean_line)]
@@ -27,6 +28,12 @@ ContactMethod = Literal["call", "text", "email"]
 ConsentVersion = Literal[consent.versions()]  # type: ignore[valid-type]  # folders in intake/consent/
 Honeypot = Annotated[str, Field(max_length=2000, description="Leave empty: a field people never see")]
 FormToken = Annotated[str, Field(max_length=200, description="From GET /v1/inquiries/web/form")]
+
+
+def _check_npi(value: str) -> str:
+    if not npi_is_valid(value):
+        raise ValueError("The NPI's check digit does not match: check the number.")
+    return value
 
 
 class _Strict(BaseModel):
@@ -93,6 +100,8 @@ class PhoneInquiryIn(_ReachableMixin, _ConsentMixin):
     preferred_contact_method: ContactMethod | None = None
     preferred_contact_time: ShortLine | None = None
     how_heard: Line | None = None
+    # Screeners the agent asked during the call (the C-SSRS screen; scores if the caller knows them).
+    screeners: ScreenerScores | None = None
 
 
 class DiagnosisIn(_Strict):
@@ -103,7 +112,7 @@ class DiagnosisIn(_Strict):
 class ReferrerIn(_Strict):
     name: Line
     practice: Line
-    npi: Annotated[str, Field(pattern=r"^[0-9]{10}$")] | None = None
+    npi: Annotated[str, Field(pattern=r"^[0-9]{10}$"), AfterValidator(_check_npi)] | None = None
     phone: Phone | None = None
     email: Email | None = None
 

@@ -5,7 +5,7 @@
 guard) and `notification.ack_code` (the digits the person texts back to acknowledge).
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
