@@ -42,6 +42,8 @@ def fault_env(
         "CAREROUTE_STUCK_CRISIS_SECONDS": "3",
         "CAREROUTE_STUCK_OTHER_SECONDS": "6",
         "CAREROUTE_SMS_BACKEND": "off",
+        # A restarted scheduler waits for the killed one's leader lock to expire.
+        "CAREROUTE_BEAT_LOCK_TIMEOUT_SECONDS": "6",
     }
     if twilio is not None:
         env.update(twilio.env())
