@@ -152,6 +152,23 @@ class ThrowawayPostgres:
         )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
+    def _pg_ctl(self, *args: str) -> None:
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), *args)
+
+    def stop(self) -> None:
+        """Like a crash: immediate shutdown, no checkpoint (recovery replays the WAL)."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        self._pg_ctl(
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+            "-l",
+            str(self.dir / "log"),
+            "start",
+        )
+
     def close(self) -> None:
         subprocess.run(
             ["runuser", "-u", "nobody", "--"] * (os.geteuid() == 0)
