@@ -10,6 +10,7 @@ HANDLE_NOTIFICATION_FAILURE = "routing.handle_notification_failure"
 RECORD_NOTIFICATION_SENT = "routing.record_notification_sent"  # routed → notified
 SEND_ESCALATION = "notify.send_escalation"
 SEND_ALERT = "notify.send_alert"
+SEND_CRISIS_CHECK = "notify.send_crisis_check"  # a possible crisis confirmed / downgraded: tell who was paged
 NOTIFY_REFERRER = "notify.notify_referrer"
 SEND_DAILY_DIGESTS = "notify.send_daily_digests"  # beat: finds coordinators whose digest is due
 SEND_DIGEST = "notify.send_digest"  # one coordinator's digest
@@ -41,6 +42,7 @@ TASK_LANES = {
     SEND_NOTIFICATION: NOTIFY_QUEUE,
     SEND_ESCALATION: NOTIFY_QUEUE,
     SEND_ALERT: NOTIFY_QUEUE,
+    SEND_CRISIS_CHECK: NOTIFY_QUEUE,
     NOTIFY_REFERRER: NOTIFY_QUEUE,
     SEND_DIGEST: NOTIFY_QUEUE,
     SWEEP_STUCK_LEADS: MAINTENANCE_QUEUE,

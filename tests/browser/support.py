@@ -38,11 +38,14 @@ BLOCKING_IMPACTS = ("serious", "critical")
 
 
 class LiveServer:
-    def __init__(self) -> None:
+    def __init__(self, app=None) -> None:
+        """`app`: another build of the app (e.g. with other settings); default careroute.asgi's."""
         import uvicorn
 
-        from careroute.asgi import app
         from shared.http.server import uvicorn_options
+
+        if app is None:
+            from careroute.asgi import app
         from shared.settings import get_settings
 
         self.port = free_port()
@@ -103,6 +106,39 @@ def real_pdf(pages: int = 1) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+class static_site:
+    """A one-page site on localhost (another origin than the app's 127.0.0.1), for embed tests:
+    `with static_site() as site: site.body = "<iframe …>"; page.goto(site.origin)`. A real server:
+    chromium refuses to frame a loopback page into one Playwright fulfilled (local network access)."""
+
+    def __enter__(self) -> static_site:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        site = self
+        self.body = ""
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802  (the stdlib's name)
+                data = site.body.encode()
+                self.send_response(200)
+                self.send_header("content-type", "text/html; charset=utf-8")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://localhost:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, name="static-site", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def launch_chromium(playwright):

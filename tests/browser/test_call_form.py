@@ -22,7 +22,8 @@ def _saved(lead_id):
 
 def test_an_agent_types_suicidal_ideation_and_the_crisis_banner_appears_before_saving(page, sign_in):
     agent = sign_in("call_center")
-    page.goto("/console/calls/new")
+    page.get_by_role("link", name="Log a call").click()  # from the console's landing page
+    page.wait_for_url("**/console/calls/new")
     check_axe(page)
     screenshot(page, "call-new")
 

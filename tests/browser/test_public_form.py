@@ -101,3 +101,65 @@ def test_the_form_fits_a_phone_screen(page):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     check_axe(page)
     screenshot(page, "inquiry-form-phone")
+
+
+def test_the_clinic_site_embeds_the_form_in_an_iframe_and_a_person_sends_it_there(page, settings_env):
+    from careroute.asgi import build_app
+    from tests.browser.support import LiveServer, static_site
+
+    with static_site() as clinic:  # the clinic's own site: another origin (localhost, not 127.0.0.1)
+        settings_env(embed_origins=clinic.origin)
+        server = LiveServer(build_app()).start()  # security headers are set up when the app is built
+        try:
+            clinic.body = f'<h1>Clinic</h1><iframe src="{server.url}/inquiry" title="Ask about treatment" width="100%" height="1400"></iframe>'
+            page.goto(clinic.origin)
+            form = page.frame_locator("iframe")
+            _fill(form)
+            form.get_by_role("button", name="Send").click()
+            reference = form.locator("#reference").inner_text()
+            [lead] = leads()
+            assert reference == lead.reference
+        finally:
+            server.stop()
+
+
+def test_a_message_that_screens_positive_gets_988_first_on_the_confirmation(page):
+    page.goto("/inquiry")
+    _fill(page, message="I keep thinking about killing myself and I don't see a way out.")
+    page.get_by_role("button", name="Send").click()
+    alert = page.get_by_role("alert")
+    assert "988" in alert.inner_text() and "911" in alert.inner_text()
+    [lead] = leads()
+    assert lead.risk_flag
+    check_axe(page)
+
+
+def test_a_keyboard_user_fills_and_sends_the_form_in_reading_order(page):
+    page.goto("/inquiry")
+    visited: list[str] = []
+
+    def tab_to(element_id: str) -> None:
+        for _ in range(15):
+            page.keyboard.press("Tab")
+            visited.append(page.evaluate("document.activeElement.id"))
+            if visited[-1] == element_id:
+                return
+        raise AssertionError(f"Tab never reached #{element_id}; went through {visited}")
+
+    tab_to("name")
+    page.keyboard.type("Kim Lee")
+    tab_to("phone")
+    page.keyboard.type("(714) 555-0142")
+    tab_to("method-call")
+    page.keyboard.press("Space")
+    tab_to("message")
+    page.keyboard.type("Asking about Spravato for my depression.")
+    tab_to("consent_to_contact")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Send"
+    page.keyboard.press("Enter")
+
+    page.locator("#reference").wait_for()
+    assert "website" not in visited  # the honeypot is never in the way
+    assert len(leads()) == 1

@@ -29,7 +29,8 @@ def _fill(page, npi="1234567893"):
 
 def test_a_provider_refers_with_a_pdf_and_sees_the_status_page(page, sign_in):
     sign_in("provider", organization=HARBOR)
-    page.goto("/refer")
+    page.get_by_role("link", name="Refer a patient").click()  # from the console's landing page
+    page.wait_for_url("**/refer")
     assert page.get_by_label("Practice", exact=True).input_value() == HARBOR
     check_axe(page)
     screenshot(page, "refer-form")

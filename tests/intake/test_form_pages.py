@@ -221,3 +221,29 @@ def test_the_call_form_refuses_a_post_without_the_csrf_token_or_from_another_sit
 
 def test_the_call_form_is_for_people_not_api_keys(client, make_key):
     assert client.get("/console/calls/new", headers=make_key("call_center")).status_code == 401
+
+
+def test_a_form_sent_several_times_at_once_shows_every_tab_the_same_reference(client, no_fill_time):
+    """A double click without script sends the same submission at the same moment: the later
+    requests wait for the first and answer with its reference, not with a 409 page."""
+    import threading
+
+    form = person(client.get("/inquiry").text)
+    answers: list = []
+    start = threading.Barrier(4)
+
+    def send():
+        start.wait(5)
+        try:
+            answers.append(client.post("/inquiry", data=form))
+        except Exception as exc:  # noqa: BLE001  (shown by the assertion below)
+            answers.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [getattr(a, "status_code", a) for a in answers] == [200] * 4
+    assert len({hidden_reference(a.text) for a in answers}) == 1
+    assert len(leads()) == 1

@@ -188,3 +188,29 @@ def test_sign_in_attempts_and_token_requests_are_limited_per_client_address(db, 
         limiter.reset()
         monkeypatch.undo()
         reset_settings_cache()
+
+
+def test_requests_arriving_together_build_one_limiter_without_errors(monkeypatch):
+    """limits' storage constructor is not thread-safe (its dependency version check): the first
+    requests of a fresh process used to fail with ConfigurationError when they came together."""
+    import threading
+
+    from shared import ratelimit
+
+    ratelimit._limiter.cache_clear()
+    built, errors = [], []
+    start = threading.Barrier(6)
+
+    def first_request():
+        start.wait(5)
+        try:
+            built.append(ratelimit.get_limiter())
+        except Exception as exc:  # noqa: BLE001  (the assertion shows it)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_request) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == [] and len(built) == 6 and len({id(b) for b in built}) == 1

@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import structlog
 
-from shared.events import AlertRaisedV1, LeadEscalatedV1, LeadRoutedV1, ReferralStatusChangedV1
+from shared.events import (
+    AlertRaisedV1,
+    LeadCrisisConfirmedV1,
+    LeadCrisisDowngradedV1,
+    LeadEscalatedV1,
+    LeadRoutedV1,
+    ReferralStatusChangedV1,
+    parse_event,
+)
 from shared.logging import get_logger
 from shared.retry import RetryLater, pipeline_task
-from shared.tasks import NOTIFY_REFERRER, SEND_ALERT, SEND_ESCALATION, SEND_NOTIFICATION
+from shared.tasks import NOTIFY_REFERRER, SEND_ALERT, SEND_CRISIS_CHECK, SEND_ESCALATION, SEND_NOTIFICATION
 
 from services.notify.adapters.email import email_backend
 from services.notify.adapters.repository import notify_uow
@@ -119,3 +127,30 @@ def notify_referrer(self, payload: dict) -> str | None:
     return referrer.notify_referrer(
         notify_uow, email_backend(), event, self.request.retries or 0, f"task:{NOTIFY_REFERRER}"
     )
+
+
+@pipeline_task(SEND_CRISIS_CHECK)
+def send_crisis_check(self, payload: dict) -> dict:
+    """`lead.crisis_confirmed` / `lead.crisis_downgraded`: everyone already told about the lead hears
+    the decision (it is real / stand down) — one notice per person, once."""
+    event = parse_event(payload)
+    if not isinstance(event, LeadCrisisConfirmedV1 | LeadCrisisDowngradedV1):
+        raise ValueError("not a crisis check event")
+    _bind(event)
+    outcomes: dict[str, int] = {}
+    for coordinator_id in event.recipient_coordinator_ids:
+        notice = coordinator_notice(
+            notify_uow,
+            kind=policy.NoticeKind.crisis_checked,
+            lead_id=event.lead_id,
+            coordinator_id=coordinator_id,
+            urgency=event.urgency,
+            step=0,
+            acknowledge_by=None,
+            triggered_at=event.occurred_at,
+            actor=f"task:{SEND_CRISIS_CHECK}",
+        )
+        if notice is not None:
+            outcome = deliver(notify_uow, email_backend(), notice, self.request.retries or 0)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

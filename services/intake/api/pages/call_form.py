@@ -29,7 +29,13 @@ from shared.schema import Role
 from shared.screeners import CssrsAnswers
 
 from services.intake.api.inquiries import take_phone_inquiry
-from services.intake.api.pages.forms import checked, field_messages, text_fields, yes_no
+from services.intake.api.pages.forms import (
+    checked,
+    field_messages,
+    text_fields,
+    while_first_in_flight,
+    yes_no,
+)
 from services.intake.app import consent
 from services.intake.app.preview import preview
 from services.intake.domain.crisis import crisis_resources
@@ -135,7 +141,9 @@ async def log_call(request: Request, session: DbSession, agent: Agent):
         submission if isinstance(submission, str) and submission.isalnum() and len(submission) <= 64 else None
     )
     try:
-        receipt = await run_in_threadpool(take_phone_inquiry, request, session, agent, data, key)
+        receipt = await run_in_threadpool(
+            while_first_in_flight, take_phone_inquiry, request, session, agent, data, key
+        )
     except DomainError as error:
         if error.status != 422:
             raise

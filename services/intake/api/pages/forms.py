@@ -4,7 +4,8 @@ both and the rules cannot drift apart."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from shared.errors import DomainError
@@ -51,3 +52,16 @@ def field_messages(error: DomainError, friendly: Mapping[str, str] | None = None
     if not out:
         out["_form"] = error.detail or error.title
     return out
+
+
+def while_first_in_flight(take: Callable, *args: Any, attempts: int = 40, pause: float = 0.25) -> Any:
+    """Runs `take(*args)`; when the same submission id is still being taken by another request (a
+    double click sends the form twice at once: 409 idempotency_conflict), waits for it and
+    answers with its result instead of an error page. Sync: runs in the thread pool."""
+    for attempt in range(attempts):
+        try:
+            return take(*args)
+        except DomainError as error:
+            if error.code != "idempotency_conflict" or attempt == attempts - 1:
+                raise
+            time.sleep(pause)

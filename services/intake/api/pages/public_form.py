@@ -20,10 +20,9 @@ from fastapi.responses import HTMLResponse
 from shared.errors import DomainError
 from shared.http.deps import DbSession, public
 from shared.http.pages import render_page
-from shared.settings import get_settings
 
 from services.intake.api.inquiries import PublicFormLimit, new_form_token, take_web_inquiry
-from services.intake.api.pages.forms import field_messages, text_fields, yes_no
+from services.intake.api.pages.forms import field_messages, text_fields, while_first_in_flight, yes_no
 from services.intake.api.pages.wording import FIELD_LABELS, FRIENDLY, TEXT
 from services.intake.app import consent
 from services.intake.domain.crisis import crisis_resources
@@ -113,6 +112,7 @@ async def submit_inquiry(request: Request, session: DbSession):
         t=TEXT[lang],
         crisis=crisis_resources(lang),
         reference=receipt.body["reference"],
+        risk=receipt.body.get("crisis_resources") is not None,  # the message screened positive
     )
 
 
@@ -120,18 +120,9 @@ async def _take(request: Request, session, data: dict, key: str | None):
     from starlette.concurrency import run_in_threadpool
 
     try:
-        return await run_in_threadpool(take_web_inquiry, request, session, data, key)
+        return await run_in_threadpool(while_first_in_flight, take_web_inquiry, request, session, data, key)
     except DomainError as error:
         if error.code != "idempotency_key_reused":
             raise
         # Back, edit, send again: a new submission; the duplicate check still guards twins.
         return await run_in_threadpool(take_web_inquiry, request, session, data, None)
-
-
-def embed_snippet() -> str:
-    """The iframe the clinic pastes into its own site (docs and README show it)."""
-    base = get_settings().public_base_url.rstrip("/")
-    return (
-        f'<iframe src="{base}{PATH}" title="Ask about treatment" width="100%" height="1400" '
-        'loading="lazy"></iframe>'
-    )

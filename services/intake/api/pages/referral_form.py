@@ -34,7 +34,7 @@ from shared.settings import get_settings
 from services.intake.adapters.attachments import SqlAttachmentStore
 from services.intake.adapters.repository import SqlIntakeRepository
 from services.intake.api.inquiries import take_referral
-from services.intake.api.pages.forms import field_messages, yes_no
+from services.intake.api.pages.forms import field_messages, while_first_in_flight, yes_no
 from services.intake.app.attachments import attach_pdfs
 from services.intake.app.read_lead import read_lead
 from services.intake.domain import icd10
@@ -153,7 +153,9 @@ async def submit_referral(request: Request, session: DbSession, caller: Referrer
     )
     if not errors:
         try:
-            receipt = await run_in_threadpool(take_referral, request, session, caller, body, key)
+            receipt = await run_in_threadpool(
+                while_first_in_flight, take_referral, request, session, caller, body, key
+            )
         except DomainError as error:
             if error.status != 422:
                 raise

@@ -44,6 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
         "other_language": "Español",
         "other_language_href": "/inquiry?lang=es",
         "optional": "(optional)",
+        "danger_now": "If you might act on thoughts of harming yourself, please call or text 988 now, or call 911 if you are in immediate danger. Do not wait for us to reply.",
     },
     "es": {
         "title": "Consulte sobre el tratamiento",
@@ -84,6 +85,7 @@ TEXT: dict[str, dict[str, str]] = {
         "other_language": "English",
         "other_language_href": "/inquiry",
         "optional": "(opcional)",
+        "danger_now": "Si podría actuar sobre pensamientos de hacerse daño, llame o envíe un texto al 988 ahora, o llame al 911 si está en peligro inmediato. No espere nuestra respuesta.",
     },
 }
 
