@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install bench lint clean vendor-assets
+.PHONY: run test faults install bench lint clean vendor-assets
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: install python3.11 (and python3.11-venv)"; exit 1; }
@@ -29,6 +29,11 @@ $(CHROMIUM):
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+# Only the fault tests (tests/faults/: real Redis restarts, killed workers/relay/scheduler,
+# misbehaving providers); `make test` runs them too. Figures: docs/reliability.md.
+faults: $(STAMP)
+	$(BIN)/python -m pytest tests/faults -q
 
 # ruff (lint and format check) and import-linter (the layers and service boundaries in pyproject.toml).
 lint: $(STAMP)

@@ -95,7 +95,53 @@ def _forget_redis_keys() -> None:
         pass  # best effort: the keys are namespaced and hold no data
 
 
+def _wants_phi_canary(session, exitstatus) -> bool:
+    """After the whole suite (`make test` runs pytest with no arguments), or when asked."""
+    wanted = os.environ.get("CAREROUTE_PHI_CANARY", "")
+    if wanted in ("0", "1"):
+        return wanted == "1"
+    return exitstatus in (0, 1) and not session.config.args or session.config.args == ["tests"]
+
+
+def _phi_canary(session, exitstatus) -> None:
+    """A canary lead through the whole system, then its details searched for everywhere
+    (tests/support/canary.py). Any plaintext hit fails the run."""
+    from pathlib import Path
+
+    from tests.support.canary import run_canary
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    temp_roots = [factory.getbasetemp()] if factory is not None else []
+    try:
+        report = run_canary(Path(os.environ["CAREROUTE_VAR_DIR"]), temp_roots)
+    except Exception as exc:  # the canary could not run: that fails the run too
+        if reporter:
+            reporter.write_line(f"PHI canary could not run: {type(exc).__name__}: {exc}", red=True)
+        session.exitstatus = 1
+        return
+    if reporter:
+        reporter.write_line(report.line(), red=bool(report.hits), green=not report.hits)
+        for hit in report.hits[:50]:
+            reporter.write_line(f"  {hit}", red=True)
+    if report.hits:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tests.support.figures import recorded
+
+    figures = recorded()
+    if figures:
+        terminalreporter.section("fault figures (docs/reliability.md)")
+        for row in figures:
+            name = row.pop("test")
+            terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+
+
 def pytest_sessionfinish(session, exitstatus):
+    if _wants_phi_canary(session, exitstatus):
+        _phi_canary(session, exitstatus)
     # CI must not skip: a skip there hides a missing service or an unfinished test.
     if os.environ.get("CAREROUTE_REQUIRE_ALL_TESTS") == "1":
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -57,6 +57,15 @@ class Pipeline:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
+    def warm_stop(self, name: str, timeout: float = 90) -> float:
+        """SIGTERM to the main process only, as a deploy does: Celery's warm shutdown (running
+        tasks finish, nothing new is taken). Seconds it took to exit."""
+        proc = self.procs.pop(name)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout)
+        return time.monotonic() - started
+
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:

@@ -50,9 +50,11 @@ def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "con
 
 
 class RedisServer:
-    """A redis-server of our own, without persistence, that a test may stop and restart."""
+    """A redis-server of our own that a test may stop and restart: without persistence (a restart
+    forgets every queue) or with AOF fsynced on every write (production's setting)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, persistence: bool = False) -> None:
+        self.persistence = persistence
         self.binary = shutil.which("redis-server")
         if not self.binary:
             raise MissingServer("redis-server not found: install it (apt-get install redis-server)")
@@ -75,7 +77,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persistence else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 self.dir,
                 "--daemonize",
@@ -147,6 +151,23 @@ class ThrowawayPostgres:
             "start",
         )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), *args)
+
+    def stop(self) -> None:
+        """Like a crash: immediate shutdown, no checkpoint (recovery replays the WAL)."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        self._pg_ctl(
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+            "-l",
+            str(self.dir / "log"),
+            "start",
+        )
 
     def close(self) -> None:
         subprocess.run(
