@@ -91,17 +91,26 @@ def main() -> None:
         for key, fn in (("old", run_old), ("new", run_new), ("batch", run_batch)):
             best[key] = max(best[key], cpu_rate(fn, next(fresh)))
 
-    probe = subprocess.run([sys.executable, "-c", _RSS_PROBE.format(root=str(ROOT))], capture_output=True, text=True,
-                           check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", _RSS_PROBE.format(root=str(ROOT))], capture_output=True, text=True, check=True
+    )
     rss, hwm = (int(x) for x in probe.stdout.split())
     mean = sum(map(len, texts)) / len(texts)
     print(f"texts: {len(texts)} (mean {mean:.0f} chars), one process, CPU time, best of {args.rounds}")
     print(f"baseline (services/triage at {BASELINE_COMMIT}): {best['old']:8.1f} texts/CPU-s")
-    print(f"current, classify one by one:           {best['new']:8.1f} texts/CPU-s   ratio {best['new'] / best['old']:.2f}x")
-    print(f"current, classify_many (nlp.pipe):      {best['batch']:8.1f} texts/CPU-s   ratio {best['batch'] / best['old']:.2f}x")
-    print(f"target >= 300/CPU-s: {'met' if max(best['new'], best['batch']) >= 300 else 'NOT met'} (moonshot 1,000)")
-    print(f"resident memory, a process with the classifier and the learned model loaded: {rss} MB (peak {hwm} MB); "
-          f"limit 400 MB: {'met' if hwm < 400 else 'NOT met'}")
+    print(
+        f"current, classify one by one:           {best['new']:8.1f} texts/CPU-s   ratio {best['new'] / best['old']:.2f}x"
+    )
+    print(
+        f"current, classify_many (nlp.pipe):      {best['batch']:8.1f} texts/CPU-s   ratio {best['batch'] / best['old']:.2f}x"
+    )
+    print(
+        f"target >= 300/CPU-s: {'met' if max(best['new'], best['batch']) >= 300 else 'NOT met'} (moonshot 1,000)"
+    )
+    print(
+        f"resident memory, a process with the classifier and the learned model loaded: {rss} MB (peak {hwm} MB); "
+        f"limit 400 MB: {'met' if hwm < 400 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,15 +12,15 @@ from datetime import date
 from .conditions import ConditionsMixin
 from .eligibility import assess_eligibility
 from .flags import FlagsMixin
+from .learned import load_learned
 from .mentions import MentionsMixin
+from .opinions import combine_opinions, compose_version
 from .patterns import (
     _parse_date,
 )
 from .prefilter import SelectiveRegex
-from .rules import RuleSet, default_rules
-from .opinions import combine_opinions, compose_version
-from .learned import load_learned
 from .risk import RiskModel
+from .rules import RuleSet, default_rules
 from .types import URGENCY_RANK, TriageInput, TriageResult
 from .urgency_rules import UrgencyMixin
 
@@ -67,8 +67,7 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
             # call-note shorthand without a possessive: "mom calling re: daughter, 14F"
             rf"|\b(?:re:|regarding)\s*(?:pt'?s\s+|patient'?s\s+)?({rel_core})\b"
             # a call note naming the caller, then the patient: "Llamó la señora P.: su hijo de 22 ..."
-            rf"|\b(?:llam[oó]|called|call from)\b[^.\n]{{0,40}}?[:,]\s*(?:su|her|his)\s+(?:\w+\s+)?({rel_core})\b"
-            ,
+            rf"|\b(?:llam[oó]|called|call from)\b[^.\n]{{0,40}}?[:,]\s*(?:su|her|his)\s+(?:\w+\s+)?({rel_core})\b",
             re.I,
         )
         # "my son has ...", "my wife is ...": weaker, dropped when the writer names a condition of
@@ -93,10 +92,13 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
             re.I,
         )
         cond_patterns = [p for t in self.rules.targets if t.group == "COND" for p in t.patterns]
-        self._cond_rx = re.compile("|".join(f"(?:{p})" for p in cond_patterns), re.I) if cond_patterns else None
+        self._cond_rx = (
+            re.compile("|".join(f"(?:{p})" for p in cond_patterns), re.I) if cond_patterns else None
+        )
         self._primary_words = {
             cond: re.compile(r"\b(?:" + "|".join(words) + r")\b", re.I)
-            for cond, words in (self.rules.docs.get("conditions", {}).get("primary_words") or {}).items() if words
+            for cond, words in (self.rules.docs.get("conditions", {}).get("primary_words") or {}).items()
+            if words
         }
         lang = self.rules.docs.get("language", {})
         self._spanish_words = {w.lower() for w in lang.get("spanish_words", [])}
@@ -107,8 +109,9 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
         time_rx = next(c.regex for c in self.rules.context if c.category == "TIME" and c.regex)
         self._risk = RiskModel(time_rx, rel, self._windows)
         self._learned = load_learned()  # None when no artifact is shipped
-        self.version = compose_version(self.rules.version, self._risk.lexicon.digest,
-                                       self._learned.digest if self._learned else None)
+        self.version = compose_version(
+            self.rules.version, self._risk.lexicon.digest, self._learned.digest if self._learned else None
+        )
 
     # ------------------------------------------------------------------ entry point
     def classify(self, inp: TriageInput) -> TriageResult:
@@ -120,7 +123,10 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
         with self._lock:  # spaCy matchers are not guaranteed thread-safe
             docs = list(self._nlp.pipe(texts, batch_size=64))
         learned = self._learned.predict_many(texts) if self._learned is not None else [None] * len(texts)
-        return [self._classify_doc(inp, text, doc, opinion) for inp, text, doc, opinion in zip(inputs, texts, docs, learned)]
+        return [
+            self._classify_doc(inp, text, doc, opinion)
+            for inp, text, doc, opinion in zip(inputs, texts, docs, learned, strict=False)
+        ]
 
     def _classify_doc(self, inp: TriageInput, text: str, doc, learned) -> TriageResult:
         structured = dict(inp.structured or {})
@@ -133,15 +139,29 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
         conditions, cond_first, icd_first = self._conditions(mentions, structured, evidence, text)
         admin_kind = self._admin_kind(mentions, channel)
         rules_level = self._urgency(mentions, structured, channel, conditions, evidence, text)
-        people = {"proxy": subject.proxy, "patient_rels": subject.patient_rels,
-                  "clinical": channel in ("referral", "phone") or bool(_PATIENT_WORD.search(text))}
+        people = {
+            "proxy": subject.proxy,
+            "patient_rels": subject.patient_rels,
+            "clinical": channel in ("referral", "phone") or bool(_PATIENT_WORD.search(text)),
+        }
         risk = self._risk.assess(text, ref, people)
-        urgency, possible = combine_opinions(rules_level, risk, learned, evidence,
-                                             learned_abstained=self._learned is not None and learned is None)
+        urgency, possible = combine_opinions(
+            rules_level,
+            risk,
+            learned,
+            evidence,
+            learned_abstained=self._learned is not None and learned is None,
+        )
         if admin_kind and URGENCY_RANK[urgency] == 0:
             for c in sorted(conditions):  # stable evidence order
-                evidence.append({"label": f"condition_dropped:{c}", "source": "rule", "rule": f"admin.{admin_kind}",
-                                 "note": "administrative message: no conditions"})
+                evidence.append(
+                    {
+                        "label": f"condition_dropped:{c}",
+                        "source": "rule",
+                        "rule": f"admin.{admin_kind}",
+                        "note": "administrative message: no conditions",
+                    }
+                )
             conditions.clear()
             evidence[:] = [e for e in evidence if not e["label"].startswith("condition:")]
         primary = self._primary(conditions, cond_first, icd_first, mentions, channel, text, evidence)
@@ -151,8 +171,12 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
             keep = {"spanish_language"}
             flags = {f for f in flags if f in keep}
             veteran = False
-            evidence[:] = [e for e in evidence if not (e["label"].startswith("flag:") and e["label"][5:] not in keep)
-                           and e["label"] != "veteran"]
+            evidence[:] = [
+                e
+                for e in evidence
+                if not (e["label"].startswith("flag:") and e["label"][5:] not in keep)
+                and e["label"] != "veteran"
+            ]
         eligible = assess_eligibility(text, structured.get("icd10_codes"), flags)
         return TriageResult(
             conditions=sorted(conditions),
@@ -166,4 +190,3 @@ class Classifier(MentionsMixin, ConditionsMixin, UrgencyMixin, FlagsMixin):
             contraindications=eligible.contraindications,
             warnings=eligible.warnings,
         )
-

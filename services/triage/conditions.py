@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .mentions import Mention
 from .patterns import (
@@ -27,7 +28,9 @@ class ConditionsMixin:
                 continue
             if m.negated or m.family or m.resolved:
                 continue
-            if (m.hypothetical or m.inquiry) and not _POSSESSIVE_BEFORE.search(text[max(0, m.start - 40):m.start]):
+            if (m.hypothetical or m.inquiry) and not _POSSESSIVE_BEFORE.search(
+                text[max(0, m.start - 40) : m.start]
+            ):  # noqa: SIM102 (the comment belongs to the inner test)
                 # "do you treat social anxiety? I can barely leave the house": a question, but the
                 # writer also describes themself, so the condition is theirs.
                 if not (m.inquiry and not m.hypothetical and _SELF_CLINICAL.search(text)):
@@ -42,20 +45,40 @@ class ConditionsMixin:
                 icd_conditions.append(entry["condition"])
                 if entry["condition"] not in found:
                     found[entry["condition"]] = 10**9 + len(icd_conditions)
-                evidence.append({"label": f"condition:{entry['condition']}", "source": "structured",
-                                 "field": "icd10_codes", "value": str(code), "rule": f"icd10.{entry['prefix']}"})
+                evidence.append(
+                    {
+                        "label": f"condition:{entry['condition']}",
+                        "source": "structured",
+                        "field": "icd10_codes",
+                        "value": str(code),
+                        "rule": f"icd10.{entry['prefix']}",
+                    }
+                )
         if not found:
             for rule in self._structured.get("score_conditions", []):
                 value = _as_number(structured.get(rule["field"]))
                 if value is not None and value >= rule["min"]:
                     found.setdefault(rule["condition"], 2 * 10**9)
-                    evidence.append({"label": f"condition:{rule['condition']}", "source": "structured",
-                                     "field": rule["field"], "value": value, "rule": f"score.{rule['field']}"})
+                    evidence.append(
+                        {
+                            "label": f"condition:{rule['condition']}",
+                            "source": "structured",
+                            "field": rule["field"],
+                            "value": value,
+                            "rule": f"score.{rule['field']}",
+                        }
+                    )
         if "bipolar_depression" in found and "depression" in found:
             # Policy: bipolar depression is given instead of depression, never both.
             found["bipolar_depression"] = min(found["bipolar_depression"], found.pop("depression"))
-            evidence.append({"label": "condition_dropped:depression", "source": "rule", "rule": "policy.bipolar_instead",
-                             "note": "bipolar depression given instead of depression"})
+            evidence.append(
+                {
+                    "label": "condition_dropped:depression",
+                    "source": "rule",
+                    "rule": "policy.bipolar_instead",
+                    "note": "bipolar depression given instead of depression",
+                }
+            )
             for ev in evidence:
                 if ev["label"] == "condition:depression":
                     ev["label"] = "condition:bipolar_depression"
@@ -96,30 +119,44 @@ class ConditionsMixin:
             if header:
                 after = [m for m in mentions if m.group == "COND" and m.start >= header.end()]
                 for m in sorted(after, key=lambda x: x.start):
-                    value = "bipolar_depression" if m.value == "depression" and "bipolar_depression" in conditions else m.value
+                    value = (
+                        "bipolar_depression"
+                        if m.value == "depression" and "bipolar_depression" in conditions
+                        else m.value
+                    )
                     if value in conditions:
                         choice, rule = value, "primary.first_listed_diagnosis"
                         break
-            if choice is None and icd_first in conditions and not any(
-                m.group == "COND" and m.value in conditions for m in mentions
+            if (
+                choice is None
+                and icd_first in conditions
+                and not any(m.group == "COND" and m.value in conditions for m in mentions)
             ):
                 choice, rule = icd_first, "primary.first_icd10_code"
         else:
             for cue in _PRIMARY_CUE.finditer(text):
                 # "GAD and some depression, mostly the anxiety": what follows the cue in the same
                 # sentence wins; only if nothing follows, the nearest mention before it.
-                tail = text[cue.end():cue.end() + 60]
+                tail = text[cue.end() : cue.end() + 60]
                 stop = _SENT_END.search(tail)
                 tail_end = cue.end() + (stop.start() if stop else len(tail))
                 ahead = None
                 for m in mentions:
                     if m.group != "COND" or not (cue.end() <= m.start < tail_end):
                         continue
-                    value = "bipolar_depression" if m.value == "depression" and "bipolar_depression" in conditions else m.value
+                    value = (
+                        "bipolar_depression"
+                        if m.value == "depression" and "bipolar_depression" in conditions
+                        else m.value
+                    )
                     if value in conditions and (ahead is None or m.start < ahead[0]):
                         ahead = (m.start, value)
                 for cond, rx in self._primary_words.items():
-                    value = "bipolar_depression" if cond == "depression" and "bipolar_depression" in conditions else cond
+                    value = (
+                        "bipolar_depression"
+                        if cond == "depression" and "bipolar_depression" in conditions
+                        else cond
+                    )
                     hit = rx.search(text, cue.end(), tail_end)
                     if hit and value in conditions and (ahead is None or hit.start() < ahead[0]):
                         ahead = (hit.start(), value)
@@ -130,7 +167,11 @@ class ConditionsMixin:
                 for m in mentions:
                     if m.group != "COND" or m.end > cue.start():
                         continue
-                    value = "bipolar_depression" if m.value == "depression" and "bipolar_depression" in conditions else m.value
+                    value = (
+                        "bipolar_depression"
+                        if m.value == "depression" and "bipolar_depression" in conditions
+                        else m.value
+                    )
                     if value not in conditions:
                         continue
                     dist = cue.start() - m.end
@@ -153,4 +194,3 @@ class ConditionsMixin:
             choice = order[0]
         evidence.append({"label": f"primary:{choice}", "source": "rule", "rule": rule})
         return choice
-

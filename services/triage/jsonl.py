@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 from .types import TriageInput
 
 STRUCTURED_FIELDS = (
-    "icd10_codes", "phq9_total", "phq9_item9", "gad7_total", "pcl5_total", "ybocs_total", "cssrs",
-    "provider_urgency", "date_of_birth", "veteran", "preferred_language", "message_date",
+    "icd10_codes",
+    "phq9_total",
+    "phq9_item9",
+    "gad7_total",
+    "pcl5_total",
+    "ybocs_total",
+    "cssrs",
+    "provider_urgency",
+    "date_of_birth",
+    "veteran",
+    "preferred_language",
+    "message_date",
 )
 
 

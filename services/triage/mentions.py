@@ -66,7 +66,6 @@ class Subject:
     writer_rels: set[str]
 
 
-
 class MentionsMixin:
     # ------------------------------------------------------------------ subject
     def _subject(self, text: str) -> Subject:
@@ -91,9 +90,9 @@ class MentionsMixin:
         if self._cond_rx is None:
             return False
         for m in _I_HAVE.finditer(text):
-            tail = text[m.end():m.end() + 50]
+            tail = text[m.end() : m.end() + 50]
             stop = _SENT_END.search(tail)
-            if self._cond_rx.search(tail[:stop.start()] if stop else tail):
+            if self._cond_rx.search(tail[: stop.start()] if stop else tail):
                 return True
         return False
 
@@ -152,7 +151,7 @@ class MentionsMixin:
                         m.days = d if m.days is None else min(m.days, d)
                 m.mods.append((cat, mtext))
             if group == "RISK" and not m.negated:
-                before = text[max(0, m.start - 20):m.start]
+                before = text[max(0, m.start - 20) : m.start]
                 neg = _NEG_JUST_BEFORE.search(before)
                 if neg:
                     m.negated = True
@@ -168,13 +167,27 @@ class MentionsMixin:
                 for start_char, i in sent_starts:
                     if start_char <= hit.start():
                         idx = i
-                out.append(Mention(group=group, value=value, rule_id=rule_id, start=hit.start(), end=hit.end(),
-                                   text=hit.group(0), sent=idx))
+                out.append(
+                    Mention(
+                        group=group,
+                        value=value,
+                        rule_id=rule_id,
+                        start=hit.start(),
+                        end=hit.end(),
+                        text=hit.group(0),
+                        sent=idx,
+                    )
+                )
         out.sort(key=lambda x: (x.start, -(x.end - x.start)))
         kept: list[Mention] = []
         for m in out:
-            if any(k.group == m.group and k.start <= m.start and m.end <= k.end and (k.end - k.start) > (m.end - m.start)
-                   for k in kept):
+            if any(
+                k.group == m.group
+                and k.start <= m.start
+                and m.end <= k.end
+                and (k.end - k.start) > (m.end - m.start)
+                for k in kept
+            ):
                 continue
             kept.append(m)
         return kept
@@ -187,7 +200,7 @@ class MentionsMixin:
         SI/HI, USMC vet, PTSD from OIF" the list of risks ends before the veteran status, and in
         "la depresión no me deja, ya probé 3 antidepresivos" the "no" belongs to its own clause.
         """
-        between = doc[mod_end:span.start].text
+        between = doc[mod_end : span.start].text
         if _CLAUSE_BREAK.search(between):
             return True  # "my mom doesn't know pero ya escribí las cartas": a new clause
         if ";" in between:
@@ -197,7 +210,7 @@ class MentionsMixin:
         first = next((t for t in targets if t.start >= mod_end), span)
         if (group == "RISK" or _SYMPTOM_ABBREV.match(span.text)) and _RISK_LIST_BETWEEN.match(between):
             return False  # "denies plan, intent, prior attempts": one list of risk findings
-        if "," in doc[mod_end:first.start].text:
+        if "," in doc[mod_end : first.start].text:
             return True  # the negation governs a clause of its own, not a list of findings
         return first.label_.partition(":")[0] != group
 
@@ -205,26 +218,29 @@ class MentionsMixin:
         """A FAMILY modifier only means "someone else's" when its relative is not the patient."""
         low = mtext.lower()
         rel = self._rel_word.search(low)
-        if rel and (_norm_rel(rel.group(0)) in subject.patient_rels or _norm_rel(rel.group(0)) in subject.writer_rels):
+        if rel and (
+            _norm_rel(rel.group(0)) in subject.patient_rels or _norm_rel(rel.group(0)) in subject.writer_rels
+        ):
             return False
         text = doc.user_data["triage_text"]
-        if span.label_.startswith("RISK:") and _RECIPIENT_BEFORE.search(text[max(0, doc[s].idx - 6):doc[s].idx]):
+        if span.label_.startswith("RISK:") and _RECIPIENT_BEFORE.search(
+            text[max(0, doc[s].idx - 6) : doc[s].idx]
+        ):
             return False  # a recipient ("goodbye texts to family"), not the person at risk
-        if _TOLD_BEFORE.search(text[max(0, doc[s].idx - 24):doc[s].idx]):
+        if _TOLD_BEFORE.search(text[max(0, doc[s].idx - 24) : doc[s].idx]):
             return False  # the one told ("he told a coworker he has ..."), not the one it is about
-        if span.label_.startswith("RISK:") and _DECEASED_BEFORE.search(text[max(0, doc[s].idx - 24):doc[s].idx]):
+        if span.label_.startswith("RISK:") and _DECEASED_BEFORE.search(
+            text[max(0, doc[s].idx - 24) : doc[s].idx]
+        ):
             return False  # "desde que murió mi mamá, dice que ya quiere ...": the deceased is not the one at risk
         if "family" in low or "fam" in low.split() or "runs in" in low or "familia" in low:
             return True  # "family history of" stays family even when a first person follows
         # A first-person subject between the relative and the mention (or inside it) means
         # the writer speaks about themself: "since my dad died I've wanted to die".
         if s < span.start:
-            between = doc[e:span.start].text
+            between = doc[e : span.start].text
         else:
-            between = doc[span.end:s].text
+            between = doc[span.end : s].text
         if _FIRST_PERSON.search(between):
             return False
-        if _SELF_IN_TARGET.search(span.text) and not subject.proxy:
-            return False
-        return True
-
+        return not (_SELF_IN_TARGET.search(span.text) and not subject.proxy)

@@ -167,7 +167,9 @@ def build_pipeline(rules: RuleSet):
             context_rules.append(ConTextRule(literal=f"{spec.category}#{n}", pattern=spec.regex, **common))
         for literal in spec.literals:
             context_rules.append(ConTextRule(literal=literal, **common))
-    context_rules.append(ConTextRule(literal="noop", category="PSEUDO", direction="PSEUDO", pattern=[{"TEXT": "\u0000noop"}]))
+    context_rules.append(
+        ConTextRule(literal="noop", category="PSEUDO", direction="PSEUDO", pattern=[{"TEXT": "\u0000noop"}])
+    )
     nlp.get_pipe("medspacy_context").add(context_rules)
     _name, context = nlp.remove_pipe("medspacy_context")
     nlp.add_pipe("careroute_triage_context", last=True, config={})

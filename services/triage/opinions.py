@@ -12,19 +12,35 @@ import hashlib
 from .types import URGENCY_RANK
 
 
-def combine_opinions(rules_level: str, risk, learned, evidence: list[dict], learned_abstained: bool = False) -> tuple[str, bool]:
+def combine_opinions(
+    rules_level: str, risk, learned, evidence: list[dict], learned_abstained: bool = False
+) -> tuple[str, bool]:
     levels = {"rules": rules_level, "risk_model": risk.level}  # every opinion, for the final level
     evidence.extend(risk.evidence)
     evidence.append({"label": f"opinion:rules:{rules_level}", "source": "rule", "level": rules_level})
-    evidence.append({"label": f"opinion:risk_model:{risk.level}", "source": "risk_model", "level": risk.level})
+    evidence.append(
+        {"label": f"opinion:risk_model:{risk.level}", "source": "risk_model", "level": risk.level}
+    )
     if learned is None and learned_abstained:
-        evidence.append({"label": "opinion:learned:abstained", "source": "learned", "level": None,
-                         "note": "text shorter than the texts the model was trained on"})
+        evidence.append(
+            {
+                "label": "opinion:learned:abstained",
+                "source": "learned",
+                "level": None,
+                "note": "text shorter than the texts the model was trained on",
+            }
+        )
     if learned is not None:
         levels["learned"] = learned.level
-        evidence.append({"label": f"opinion:learned:{learned.level}", "source": "learned", "level": learned.level,
-                         "probability": {k: round(v, 3) for k, v in learned.probs.items()},
-                         "model": learned.version})
+        evidence.append(
+            {
+                "label": f"opinion:learned:{learned.level}",
+                "source": "learned",
+                "level": learned.level,
+                "probability": {k: round(v, 3) for k, v in learned.probs.items()},
+                "model": learned.version,
+            }
+        )
     final = max(levels.values(), key=URGENCY_RANK.__getitem__)
     # Two sides: the rule-based reading (rules and risk model, the higher) and the learned model.
     # Without a learned model, the rules and the risk model are the two sides.
@@ -39,8 +55,15 @@ def combine_opinions(rules_level: str, risk, learned, evidence: list[dict], lear
         possible = True
         crisis_by = ["learned (crisis probability above its alert threshold)"]
     if possible:
-        evidence.append({"label": "possible_crisis", "source": "rule", "rule": "opinions.disagree",
-                         "note": "the opinions disagree about crisis: confirm or downgrade", "crisis_by": crisis_by})
+        evidence.append(
+            {
+                "label": "possible_crisis",
+                "source": "rule",
+                "rule": "opinions.disagree",
+                "note": "the opinions disagree about crisis: confirm or downgrade",
+                "crisis_by": crisis_by,
+            }
+        )
     return final, possible
 
 

@@ -9,7 +9,9 @@ from typing import Any
 _FIRST_PERSON = re.compile(
     r"\b(?:i|i'm|im|i've|ive|i'd|me|myself|my own|yo|me siento|estoy|tengo|pt|patient|client)\b", re.I
 )
-_SELF_IN_TARGET = re.compile(r"\b(?:i|i'm|i've|me|myself|my|mi|me)\b|\b(?:quiero|tengo|estoy|matarme|quitarme)\b", re.I)
+_SELF_IN_TARGET = re.compile(
+    r"\b(?:i|i'm|i've|me|myself|my|mi|me)\b|\b(?:quiero|tengo|estoy|matarme|quitarme)\b", re.I
+)
 _POSSESSIVE_BEFORE = re.compile(
     r"(?:\b(?:my|mi|mis|his|her|their|pt'?s|patient'?s|su|sus)\s+(?:\w+\s+){0,2}|\b(?:i|i'm|i've|he|she|pt|patient)\s+(?:\w+\s+){0,3})$",
     re.I,
@@ -27,7 +29,8 @@ _SELF_CLINICAL = re.compile(
     re.I,
 )
 _FOR_MYSELF = re.compile(
-    r"\b(?:for myself|asking for me|i'?m the patient|i am the patient|the patient is me|para m[ií] mism[oa]|es para m[ií])\b", re.I
+    r"\b(?:for myself|asking for me|i'?m the patient|i am the patient|the patient is me|para m[ií] mism[oa]|es para m[ií])\b",
+    re.I,
 )
 # The writer says they have a condition themself ("I have panic disorder", "I've got OCD", "yo tengo
 # depresión"): an opening "My sister has bipolar..." then does not make the sister the patient.
@@ -50,7 +53,10 @@ _IMPLIES_SI = re.compile(
 )
 # A negation word right before a risk span that ConText dropped because a longer modifier overlapped
 # the span ("I don't want to die": "don't want" overlaps "want to die" and is pruned).
-_NEG_JUST_BEFORE = re.compile(r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|did not|never|not|no|nunca|ni)\s+(?:really\s+|even\s+|ever\s+)?$", re.I)
+_NEG_JUST_BEFORE = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|did not|never|not|no|nunca|ni)\s+(?:really\s+|even\s+|ever\s+)?$",
+    re.I,
+)
 # Risk words listed after one negation ("denies plan, intent, prior attempts"): the list goes on.
 _RISK_LIST_BETWEEN = re.compile(
     r"^(?:[\s,/]|\b(?:plan|plans|intent|intention|means|method|si|hi|avh|ideation|self[- ]harm|thoughts|attempts?|hx|history|h/o|or|and|nor|any|current|prior|past)\b)*$",
@@ -73,8 +79,13 @@ _INJURY_SEVERE_OR_SUICIDAL = re.compile(
     re.I,
 )
 _GENERIC_PLAN = re.compile(
-    r"^\W*(?:(?:have|has|had|with|w/|made|making|got|a|\+)\s+)?(?:a\s+)?(?:specific |detailed |concrete |clear )?plan\W*$", re.I)
-_SYMPTOM_ABBREV = re.compile(r"^(?:a/?v ?h|avh|ah|vh|hallucinations?|psychosis|psychotic (?:symptoms|features)|paranoia|delusions?)$", re.I)
+    r"^\W*(?:(?:have|has|had|with|w/|made|making|got|a|\+)\s+)?(?:a\s+)?(?:specific |detailed |concrete |clear )?plan\W*$",
+    re.I,
+)
+_SYMPTOM_ABBREV = re.compile(
+    r"^(?:a/?v ?h|avh|ah|vh|hallucinations?|psychosis|psychotic (?:symptoms|features)|paranoia|delusions?)$",
+    re.I,
+)
 # A date of birth written in the text of a letter or note ("DOB 03/14/2011", "fecha de nacimiento: ...").
 _TEXT_DOB = re.compile(
     r"\b(?:dob|d\.o\.b\.|date of birth|born(?: on)?|fecha de nacimiento|f\.? ?nac\.?)\s*[:#-]?\s*"
@@ -82,7 +93,9 @@ _TEXT_DOB = re.compile(
     re.I,
 )
 _TIME_CLAUSE_BREAK = re.compile(
-    r"[,;.!?]|\b(?:but|and|pero|y|appointment|appt|therapist|doctor|session|work|school|see|seeing|start|starting)\b", re.I)
+    r"[,;.!?]|\b(?:but|and|pero|y|appointment|appt|therapist|doctor|session|work|school|see|seeing|start|starting)\b",
+    re.I,
+)
 # "not a plan, just wishing I wouldn't wake up": a comma then "just/only" contrasts, like "but".
 _CLAUSE_BREAK = re.compile(
     r"\b(?:but|pero|however|although|though|aunque|sin embargo)\b|[,\u2014-]\s*(?:just|only|simply|solo|s[oó]lo|nada m[aá]s)\b",
@@ -93,11 +106,13 @@ _CLAUSE_BREAK = re.compile(
 _RECIPIENT_BEFORE = re.compile(r"\b(?:to|for|para|a)\s+$", re.I)
 _DECEASED_BEFORE = re.compile(r"\b(?:muri[oó]|falleci[oó]|se nos fue|perd[ií] a)\s+$", re.I)
 _TOLD_BEFORE = re.compile(
-    r"\b(?:told|tells|telling|texted|texts|messaged|emailed|confided in|said to|wrote to|le dijo a|le cont[oó] a)\s+$", re.I
+    r"\b(?:told|tells|telling|texted|texts|messaged|emailed|confided in|said to|wrote to|le dijo a|le cont[oó] a)\s+$",
+    re.I,
 )
-_PATIENT_REF_BEFORE = re.compile(r"\b(?:pt|patient|client|caller \(pt\)|caller is (?:the )?(?:pt|patient))\b[^.!?\n]*$", re.I)
+_PATIENT_REF_BEFORE = re.compile(
+    r"\b(?:pt|patient|client|caller \(pt\)|caller is (?:the )?(?:pt|patient))\b[^.!?\n]*$", re.I
+)
 _DX_HEADER = re.compile(r"\b(?:diagnos[ie]s|dx|assessment|impression|diagn[oó]sticos?)\b\s*[:#-]?", re.I)
-
 
 
 def _sentence_bounds(text: str) -> list[tuple[int, int]]:
@@ -120,10 +135,30 @@ def _sentence_window(bounds: list[tuple[int, int]], pos: int) -> tuple[int, int]
 
 def _norm_rel(word: str) -> str:
     w = word.lower().rstrip("s")
-    return {"mum": "mom", "mother": "mom", "mama": "mom", "mamá": "mom", "madre": "mom", "father": "dad",
-            "papa": "dad", "papá": "dad", "padre": "dad", "spouse": "spouse", "hijo": "son", "hija": "daughter",
-            "esposo": "husband", "marido": "husband", "esposa": "wife", "mujer": "wife", "kid": "child",
-            "hermano": "brother", "hermana": "sister", "teen": "child", "novio": "boyfriend", "novia": "girlfriend"}.get(w, w)
+    return {
+        "mum": "mom",
+        "mother": "mom",
+        "mama": "mom",
+        "mamá": "mom",
+        "madre": "mom",
+        "father": "dad",
+        "papa": "dad",
+        "papá": "dad",
+        "padre": "dad",
+        "spouse": "spouse",
+        "hijo": "son",
+        "hija": "daughter",
+        "esposo": "husband",
+        "marido": "husband",
+        "esposa": "wife",
+        "mujer": "wife",
+        "kid": "child",
+        "hermano": "brother",
+        "hermana": "sister",
+        "teen": "child",
+        "novio": "boyfriend",
+        "novia": "girlfriend",
+    }.get(w, w)
 
 
 def _parse_date(value: Any) -> date | None:
@@ -152,4 +187,3 @@ def _as_number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
-

@@ -104,7 +104,9 @@ def _starts(items) -> tuple[set[str], bool] | None:
     for op, av in items:
         if op is _sre_const.AT or op is _sre_const.ASSERT or op is _sre_const.ASSERT_NOT:
             continue  # zero width
-        if op is _sre_const.LITERAL or (op is _sre_const.IN and len(av) == 1 and av[0][0] is _sre_const.LITERAL):
+        if op is _sre_const.LITERAL or (
+            op is _sre_const.IN and len(av) == 1 and av[0][0] is _sre_const.LITERAL
+        ):
             ch = chr(av if op is _sre_const.LITERAL else av[0][1]).lower()
             result = {r + ch for r in result}
             continue
@@ -165,10 +167,7 @@ def prefilter_for(patterns) -> tuple[str, ...] | None:
 def may_match(prefilter: tuple[str, ...] | None, low: str) -> bool:
     if prefilter is None:
         return True
-    for lit in prefilter:
-        if lit in low:
-            return True
-    return False
+    return any(lit in low for lit in prefilter)
 
 
 class SelectiveRegex:
@@ -224,7 +223,7 @@ class SelectiveRegex:
         match = rx.match
 
         def search(pos: int):
-            for s in starts[bisect_left(starts, pos):]:
+            for s in starts[bisect_left(starts, pos) :]:
                 hit = match(text, s)
                 if hit is not None:
                     return hit

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from .jsonl import input_from_record
 from .types import CONDITIONS, FLAGS, URGENCIES, URGENCY_RANK
@@ -85,14 +85,20 @@ class Report:
     def under_triage_rate(self) -> float:
         """Share of cases whose predicted urgency is lower than expected."""
         under = sum(
-            n for e, row in self.urgency_confusion.items() for p, n in row.items() if URGENCY_RANK[p] < URGENCY_RANK[e]
+            n
+            for e, row in self.urgency_confusion.items()
+            for p, n in row.items()
+            if URGENCY_RANK[p] < URGENCY_RANK[e]
         )
         return under / self.n if self.n else 0.0
 
     @property
     def over_triage_rate(self) -> float:
         over = sum(
-            n for e, row in self.urgency_confusion.items() for p, n in row.items() if URGENCY_RANK[p] > URGENCY_RANK[e]
+            n
+            for e, row in self.urgency_confusion.items()
+            for p, n in row.items()
+            if URGENCY_RANK[p] > URGENCY_RANK[e]
         )
         return over / self.n if self.n else 0.0
 
@@ -164,12 +170,19 @@ def load_cases(path: str | Path) -> list[dict]:
 
 def format_report(report: Report) -> str:
     lines = [f"cases: {report.n}", "", "label                          prec    rec     f1   support"]
-    for name, metrics in [*(("condition:" + k, v) for k, v in report.conditions.items()),
-                          ("veteran", report.veteran),
-                          *(("flag:" + k, v) for k, v in report.flags.items())]:
-        lines.append(f"{name:30} {metrics.precision:6.3f} {metrics.recall:6.3f} {metrics.f1:6.3f} {metrics.support:6d}")
-    lines += ["", "urgency confusion (rows expected, columns predicted)",
-              "            " + "".join(f"{u:>9}" for u in URGENCIES)]
+    for name, metrics in [
+        *(("condition:" + k, v) for k, v in report.conditions.items()),
+        ("veteran", report.veteran),
+        *(("flag:" + k, v) for k, v in report.flags.items()),
+    ]:
+        lines.append(
+            f"{name:30} {metrics.precision:6.3f} {metrics.recall:6.3f} {metrics.f1:6.3f} {metrics.support:6d}"
+        )
+    lines += [
+        "",
+        "urgency confusion (rows expected, columns predicted)",
+        "            " + "".join(f"{u:>9}" for u in URGENCIES),
+    ]
     for e in URGENCIES:
         lines.append(f"{e:12}" + "".join(f"{report.urgency_confusion[e][p]:9d}" for p in URGENCIES))
     lines.append("")

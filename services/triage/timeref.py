@@ -11,12 +11,49 @@ from datetime import date
 FAR_PAST = 3650  # "as a teen", "when I was younger": years before the message
 
 _NUM = {
-    "a": 1, "an": 1, "one": 1, "un": 1, "una": 1, "two": 2, "dos": 2, "three": 3, "tres": 3,
-    "four": 4, "cuatro": 4, "five": 5, "cinco": 5, "six": 6, "seis": 6, "seven": 7, "siete": 7,
-    "eight": 8, "ocho": 8, "nine": 9, "nueve": 9, "ten": 10, "diez": 10, "eleven": 11,
-    "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "a few": 3, "few": 3,
-    "a couple": 2, "a couple of": 2, "couple": 2, "couple of": 2, "several": 4, "many": 10,
-    "unos": 3, "unas": 3, "pocos": 3, "pocas": 3, "varios": 4, "varias": 4, "muchos": 10,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "un": 1,
+    "una": 1,
+    "two": 2,
+    "dos": 2,
+    "three": 3,
+    "tres": 3,
+    "four": 4,
+    "cuatro": 4,
+    "five": 5,
+    "cinco": 5,
+    "six": 6,
+    "seis": 6,
+    "seven": 7,
+    "siete": 7,
+    "eight": 8,
+    "ocho": 8,
+    "nine": 9,
+    "nueve": 9,
+    "ten": 10,
+    "diez": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "a few": 3,
+    "few": 3,
+    "a couple": 2,
+    "a couple of": 2,
+    "couple": 2,
+    "couple of": 2,
+    "several": 4,
+    "many": 10,
+    "unos": 3,
+    "unas": 3,
+    "pocos": 3,
+    "pocas": 3,
+    "varios": 4,
+    "varias": 4,
+    "muchos": 10,
     "muchas": 10,
 }
 _UNIT = [
@@ -27,24 +64,85 @@ _UNIT = [
     (re.compile(r"^(?:decade|decades)$"), 3650),
 ]
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "oct": 10, "nov": 11, "dec": 12, "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5,
-    "junio": 6, "julio": 7, "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10,
-    "noviembre": 11, "diciembre": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+    "enero": 1,
+    "febrero": 2,
+    "marzo": 3,
+    "abril": 4,
+    "mayo": 5,
+    "junio": 6,
+    "julio": 7,
+    "agosto": 8,
+    "septiembre": 9,
+    "setiembre": 9,
+    "octubre": 10,
+    "noviembre": 11,
+    "diciembre": 12,
 }
 _FIXED = {
-    "yesterday": 1, "ayer": 1, "anoche": 1, "last night": 1, "today": 0, "hoy": 0, "tonight": 0,
-    "this morning": 0, "esta mañana": 0, "this afternoon": 0, "right now": 0, "just now": 0,
-    "earlier today": 0, "recently": 14, "recent": 14, "the other day": 3, "last week": 7,
-    "past week": 7, "this week": 0, "last weekend": 7, "this weekend": 0, "last month": 30,
-    "past month": 30, "this month": 0, "last year": 365, "past year": 180, "this year": 0,
-    "past few days": 3, "last few days": 3, "past few weeks": 21, "last few weeks": 21,
-    "past couple weeks": 14, "past couple of weeks": 14, "last couple weeks": 14,
-    "last couple of weeks": 14, "past few months": 60, "last few months": 60,
-    "la semana pasada": 7, "el mes pasado": 30, "el año pasado": 365, "este mes": 0,
-    "este año": 0, "years ago": 730, "months ago": 120, "weeks ago": 14, "days ago": 3,
-    "last spring": 200, "last summer": 200, "last fall": 200, "last autumn": 200,
-    "last winter": 200, "last christmas": 200,
+    "yesterday": 1,
+    "ayer": 1,
+    "anoche": 1,
+    "last night": 1,
+    "today": 0,
+    "hoy": 0,
+    "tonight": 0,
+    "this morning": 0,
+    "esta mañana": 0,
+    "this afternoon": 0,
+    "right now": 0,
+    "just now": 0,
+    "earlier today": 0,
+    "recently": 14,
+    "recent": 14,
+    "the other day": 3,
+    "last week": 7,
+    "past week": 7,
+    "this week": 0,
+    "last weekend": 7,
+    "this weekend": 0,
+    "last month": 30,
+    "past month": 30,
+    "this month": 0,
+    "last year": 365,
+    "past year": 180,
+    "this year": 0,
+    "past few days": 3,
+    "last few days": 3,
+    "past few weeks": 21,
+    "last few weeks": 21,
+    "past couple weeks": 14,
+    "past couple of weeks": 14,
+    "last couple weeks": 14,
+    "last couple of weeks": 14,
+    "past few months": 60,
+    "last few months": 60,
+    "la semana pasada": 7,
+    "el mes pasado": 30,
+    "el año pasado": 365,
+    "este mes": 0,
+    "este año": 0,
+    "years ago": 730,
+    "months ago": 120,
+    "weeks ago": 14,
+    "days ago": 3,
+    "last spring": 200,
+    "last summer": 200,
+    "last fall": 200,
+    "last autumn": 200,
+    "last winter": 200,
+    "last christmas": 200,
 }
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -96,7 +194,9 @@ def days_ago(phrase: str, ref: date) -> int | None:
         n, unit = _count(m.group(1).split()[0]), _unit_days(m.group(2))
         if n is not None and unit:
             return int(n * unit)
-    m = re.match(r"^(?:x|for) ?(\d+) ?(\S+)$", p) or re.match(r"^(\S+) (\S+) (?:post|after|out|home|since)$", p)
+    m = re.match(r"^(?:x|for) ?(\d+) ?(\S+)$", p) or re.match(
+        r"^(\S+) (\S+) (?:post|after|out|home|since)$", p
+    )
     if m:
         n, unit = _count(m.group(1)), _unit_days(m.group(2))
         if n is not None and unit:
@@ -138,8 +238,10 @@ def days_ago(phrase: str, ref: date) -> int | None:
             else:
                 d = _latest(ref.year, month, day, ref)
                 if d > ref:
-                    d = _latest(ref.year - 1, month, day, ref) if day else (
-                        ref if month == ref.month else _latest(ref.year - 1, month, day, ref)
+                    d = (
+                        _latest(ref.year - 1, month, day, ref)
+                        if day
+                        else (ref if month == ref.month else _latest(ref.year - 1, month, day, ref))
                     )
             return max(0, (ref - d).days)
     return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from .mentions import Mention
 from .patterns import (
@@ -44,23 +44,55 @@ class UrgencyMixin:
         item9 = _as_number(structured.get("phq9_item9"))
         if item9 is not None and item9 >= self._structured.get("phq9_item9_urgent_min", 1):
             s_si = True
-            raise_to("urgent", {"label": "urgency:urgent", "source": "structured", "field": "phq9_item9",
-                                "value": item9, "rule": "structured.phq9_item9"})
+            raise_to(
+                "urgent",
+                {
+                    "label": "urgency:urgent",
+                    "source": "structured",
+                    "field": "phq9_item9",
+                    "value": item9,
+                    "rule": "structured.phq9_item9",
+                },
+            )
         cssrs = structured.get("cssrs") or {}
         if isinstance(cssrs, Mapping):
             for item in self._structured.get("cssrs_crisis_items", []):
                 if cssrs.get(item) is True:
-                    raise_to("crisis", {"label": "urgency:crisis", "source": "structured", "field": f"cssrs.{item}",
-                                        "value": True, "rule": "structured.cssrs_crisis"})
+                    raise_to(
+                        "crisis",
+                        {
+                            "label": "urgency:crisis",
+                            "source": "structured",
+                            "field": f"cssrs.{item}",
+                            "value": True,
+                            "rule": "structured.cssrs_crisis",
+                        },
+                    )
             for item in self._structured.get("cssrs_urgent_items", []):
                 if cssrs.get(item) is True:
                     s_si = True
-                    raise_to("urgent", {"label": "urgency:urgent", "source": "structured", "field": f"cssrs.{item}",
-                                        "value": True, "rule": "structured.cssrs_urgent"})
+                    raise_to(
+                        "urgent",
+                        {
+                            "label": "urgency:urgent",
+                            "source": "structured",
+                            "field": f"cssrs.{item}",
+                            "value": True,
+                            "rule": "structured.cssrs_urgent",
+                        },
+                    )
         pu = str(structured.get("provider_urgency") or "").strip().lower()
         if pu in self._structured.get("provider_urgency_urgent", []):
-            raise_to("urgent", {"label": "urgency:urgent", "source": "structured", "field": "provider_urgency",
-                                "value": pu, "rule": "structured.provider_urgency"})
+            raise_to(
+                "urgent",
+                {
+                    "label": "urgency:urgent",
+                    "source": "structured",
+                    "field": "provider_urgency",
+                    "value": pu,
+                    "rule": "structured.provider_urgency",
+                },
+            )
 
         risk = [m for m in mentions if m.group == "RISK"]
         ocd_present = "ocd" in conditions
@@ -72,7 +104,9 @@ class UrgencyMixin:
             # still access to a firearm).
             if m.family and m.value not in ("hi", "danger", "means"):
                 return "about someone else"
-            if m.hypothetical or (m.inquiry and not _POSSESSIVE_BEFORE.search(text[max(0, m.start - 40):m.start])):
+            if m.hypothetical or (
+                m.inquiry and not _POSSESSIVE_BEFORE.search(text[max(0, m.start - 40) : m.start])
+            ):
                 return "hypothetical or general question"
             return None
 
@@ -86,8 +120,10 @@ class UrgencyMixin:
         si_current = s_si
         for m in risk:
             # A plan that itself names killing oneself ("going to shoot himself") is a suicidal thought.
-            is_si = m.value == "si" or (m.value == "plan" and (_SELF_KILL_PLAN.search(m.text) is not None
-                                                                or _IMPLIES_SI.search(m.text) is not None))
+            is_si = m.value == "si" or (
+                m.value == "plan"
+                and (_SELF_KILL_PLAN.search(m.text) is not None or _IMPLIES_SI.search(m.text) is not None)
+            )
             if is_si and affirmed(m) is None and current(m, w.get("suicidal_current_days", 30)):
                 si_current = True
 
@@ -160,11 +196,17 @@ class UrgencyMixin:
             elif kind in self._needs_si:
                 other = None if si_current else corroborated(m)
                 if not si_current and other is None:
-                    discount(m, "no current suicidal thoughts" + (" (firearm access alone is routine)" if kind == "means" else ""))
+                    discount(
+                        m,
+                        "no current suicidal thoughts"
+                        + (" (firearm access alone is routine)" if kind == "means" else ""),
+                    )
                     continue
                 if other is not None:
-                    note = (f"{kind} together with {other.value} ('{other.text}') and no suicide word: unsure between "
-                            "routine and crisis, chose the higher level (crisis)")
+                    note = (
+                        f"{kind} together with {other.value} ('{other.text}') and no suicide word: unsure between "
+                        "routine and crisis, chose the higher level (crisis)"
+                    )
                 if kind == "means":
                     note = "suicidal thoughts with access to means: unsure between urgent and crisis, chose the higher level (crisis)"
                 if not current(m, w.get("suicidal_current_days", 30)):
@@ -181,27 +223,53 @@ class UrgencyMixin:
         if level != "crisis":
             sents = _sentence_bounds(text)
             for m in risk:
-                if m.value != "si" or affirmed(m) is not None or not current(m, w.get("suicidal_current_days", 30)):
+                if (
+                    m.value != "si"
+                    or affirmed(m) is not None
+                    or not current(m, w.get("suicidal_current_days", 30))
+                ):
                     continue
                 lo, hi = _sentence_window(sents, m.start)
                 if m.rule_id in _ACTIVE_SI_RULES:
                     # the time must belong to the thought itself ("using it on myself next week"), not
                     # to another clause ("... I see my therapist tomorrow")
                     when = _ACT_TIME.search(text, m.end, min(hi, m.end + 50))
-                    if when and _TIME_CLAUSE_BREAK.search(text[m.end:when.start()]):
+                    if when and _TIME_CLAUSE_BREAK.search(text[m.end : when.start()]):
                         when = None
                     if when:
-                        raise_to("crisis", m.evidence("urgency:crisis", rule="structural.si_with_time", time=when.group(0),
-                                                      note="current suicidal thoughts with a time for the act: a plan"))
+                        raise_to(
+                            "crisis",
+                            m.evidence(
+                                "urgency:crisis",
+                                rule="structural.si_with_time",
+                                time=when.group(0),
+                                note="current suicidal thoughts with a time for the act: a plan",
+                            ),
+                        )
                         break
                 if _SELF_INJURY_WORDS.search(m.text):
                     continue  # "hurt myself" is the self-injury itself, not a suicidal thought
-                harm = next((o for o in risk if o.value == "self_harm" and lo <= o.start < hi and affirmed(o) is None
-                             and current(o, w.get("self_harm_urgent_days", 30))), None)
-                if harm and _INJURY_SEVERE_OR_SUICIDAL.search(text[lo:m.start] + " | " + text[m.end:hi]):
-                    raise_to("crisis", m.evidence("urgency:crisis", rule="structural.si_with_self_injury", with_text=harm.text,
-                                                  note="current suicidal thoughts with current self-injury: suicidal behavior, "
-                                                       "unsure between urgent and crisis, chose the higher level"))
+                harm = next(
+                    (
+                        o
+                        for o in risk
+                        if o.value == "self_harm"
+                        and lo <= o.start < hi
+                        and affirmed(o) is None
+                        and current(o, w.get("self_harm_urgent_days", 30))
+                    ),
+                    None,
+                )
+                if harm and _INJURY_SEVERE_OR_SUICIDAL.search(text[lo : m.start] + " | " + text[m.end : hi]):
+                    raise_to(
+                        "crisis",
+                        m.evidence(
+                            "urgency:crisis",
+                            rule="structural.si_with_self_injury",
+                            with_text=harm.text,
+                            note="current suicidal thoughts with current self-injury: suicidal behavior, "
+                            "unsure between urgent and crisis, chose the higher level",
+                        ),
+                    )
                     break
         return level
-

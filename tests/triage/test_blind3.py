@@ -22,21 +22,29 @@ def test_blind3_is_large_and_varied():
     cases = load_cases(BLIND3)
     assert len(cases) >= 160
     assert {c["channel"] for c in cases} == {"web", "phone", "referral"}
-    by_urgency = {u: sum(c["expected"]["urgency"] == u for c in cases) for u in ("crisis", "urgent", "routine")}
+    by_urgency = {
+        u: sum(c["expected"]["urgency"] == u for c in cases) for u in ("crisis", "urgent", "routine")
+    }
     assert by_urgency["crisis"] >= 45 and by_urgency["urgent"] >= 45 and by_urgency["routine"] >= 70
     assert sum(len(c["text"]) >= 500 for c in cases) >= 5
 
 
 def rule_reading(result) -> str:
     """The higher of the rules' and the risk model's opinions, from the evidence."""
-    levels = [e["level"] for e in result.evidence if e["label"].startswith(("opinion:rules:", "opinion:risk_model:"))]
+    levels = [
+        e["level"]
+        for e in result.evidence
+        if e["label"].startswith(("opinion:rules:", "opinion:risk_model:"))
+    ]
     return max(levels, key=["routine", "urgent", "crisis"].index)
 
 
 def _urgency(text: str, channel: str = "web") -> str:
-    return get_classifier().classify(
-        TriageInput(text=text, channel=channel, structured={"message_date": "2026-11-20"})
-    ).urgency
+    return (
+        get_classifier()
+        .classify(TriageInput(text=text, channel=channel, structured={"message_date": "2026-11-20"}))
+        .urgency
+    )
 
 
 # Wordings that are NOT in any data set: the rules must generalise, not memorise blind3.
@@ -91,10 +99,15 @@ def test_new_passive_or_self_injury_wordings_are_urgent(text):
 def test_new_routine_traps_stay_routine(text):
     # The rule-based reading (rules and risk model) keeps these routine. The learned opinion may
     # still raise one (the higher level wins; it cannot read negation or purpose), and then says so.
-    result = get_classifier().classify(TriageInput(text=text, channel="web", structured={"message_date": "2026-11-20"}))
+    result = get_classifier().classify(
+        TriageInput(text=text, channel="web", structured={"message_date": "2026-11-20"})
+    )
     assert rule_reading(result) == "routine"
     if result.urgency != "routine":
-        assert any(e["label"].startswith("opinion:learned:") and e["level"] == result.urgency for e in result.evidence)
+        assert any(
+            e["label"].startswith("opinion:learned:") and e["level"] == result.urgency
+            for e in result.evidence
+        )
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,9 @@ def test_blind4_is_large_and_varied():
     cases = load_cases(BLIND4)
     assert len(cases) >= 170
     assert {c["channel"] for c in cases} == {"web", "phone", "referral"}
-    by_urgency = {u: sum(c["expected"]["urgency"] == u for c in cases) for u in ("crisis", "urgent", "routine")}
+    by_urgency = {
+        u: sum(c["expected"]["urgency"] == u for c in cases) for u in ("crisis", "urgent", "routine")
+    }
     assert by_urgency["crisis"] >= 45 and by_urgency["urgent"] >= 45 and by_urgency["routine"] >= 80
     flags = {f for c in cases for f in c["expected"]["flags"]}
     assert len(flags) == 10  # every flag appears
@@ -113,7 +115,8 @@ def test_request_path_screen_catches_blind4_text_only_crisis():
     from services.triage import screen_text_for_risk
 
     missed = [
-        c["id"] for c in load_cases(BLIND4)
+        c["id"]
+        for c in load_cases(BLIND4)
         if c["expected"]["urgency"] == "crisis" and not c.get("cssrs") and not screen_text_for_risk(c["text"])
     ]
     assert missed == []

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.triage.test_blind3 import rule_reading
+
 from services.triage import get_classifier, screen_text_for_risk
 from services.triage.scoring import load_cases
 from services.triage.types import TriageInput
-from tests.triage.test_blind3 import rule_reading
 
 BLIND5 = Path(__file__).resolve().parents[1] / "data" / "triage_blind5.jsonl"
 
@@ -25,7 +26,9 @@ def test_blind5_is_large_and_varied():
     cases = load_cases(BLIND5)
     assert len(cases) >= 160
     assert {c["channel"] for c in cases} == {"web", "phone", "referral"}
-    by_urgency = {u: sum(c["expected"]["urgency"] == u for c in cases) for u in ("crisis", "urgent", "routine")}
+    by_urgency = {
+        u: sum(c["expected"]["urgency"] == u for c in cases) for u in ("crisis", "urgent", "routine")
+    }
     assert by_urgency["crisis"] >= 40 and by_urgency["urgent"] >= 40 and by_urgency["routine"] >= 80
     flags = {f for c in cases for f in c["expected"]["flags"]}
     assert len(flags) == 10  # every flag appears
@@ -106,7 +109,8 @@ def test_minor_age_wordings(text, minor):
 
 def test_request_path_screen_catches_blind5_text_only_crisis():
     missed = [
-        c["id"] for c in load_cases(BLIND5)
+        c["id"]
+        for c in load_cases(BLIND5)
         if c["expected"]["urgency"] == "crisis" and not c.get("cssrs") and not screen_text_for_risk(c["text"])
     ]
     assert missed == []

@@ -65,8 +65,11 @@ def test_higher_level_wins_and_disagreement_about_crisis_is_a_possible_crisis():
 
 def test_batch_and_single_classification_agree():
     clf = get_classifier()
-    inputs = [TriageInput(LONG, "web"), TriageInput("I want to die and I know which bridge.", "web"),
-              TriageInput(LONG.replace("burden", "bother"), "phone")]
+    inputs = [
+        TriageInput(LONG, "web"),
+        TriageInput("I want to die and I know which bridge.", "web"),
+        TriageInput(LONG.replace("burden", "bother"), "phone"),
+    ]
     assert [r.to_dict() for r in clf.classify_many(inputs)] == [clf.classify(i).to_dict() for i in inputs]
 
 
@@ -85,6 +88,8 @@ def test_the_exported_model_gives_scikit_learn_s_probabilities():
 
     rows = train.load_corpus()[::10]
     pipe = train.fit(rows)
-    model = LearnedModel({**train.export(pipe), "raise_at": train.RAISE_AT, "alert_at": train.ALERT_AT}, "test")
+    model = LearnedModel(
+        {**train.export(pipe), "raise_at": train.RAISE_AT, "alert_at": train.ALERT_AT}, "test"
+    )
     texts = [r["text"] for r in rows[:80]] + ["", "x" * 80, "Ñandú  señora\tcafé, déjà-vu: it's SI/HI"]
     assert np.allclose(model.predict_proba(texts), pipe.predict_proba(texts), atol=1e-6)

@@ -18,8 +18,12 @@ def test_required_literals_examples():
 
 
 def test_prefilter_never_skips_a_matching_pattern():
-    texts = [json.loads(line)["text"] for name in ("triage_corpus.jsonl", "triage_holdout.jsonl")
-             for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [
+        json.loads(line)["text"]
+        for name in ("triage_corpus.jsonl", "triage_holdout.jsonl")
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     for spec in default_rules().targets:
         for pattern in spec.patterns:
             rx = re.compile(pattern, re.IGNORECASE)

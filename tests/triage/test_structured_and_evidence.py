@@ -7,7 +7,9 @@ from services.triage import CLASSIFIER_VERSION, TriageInput, classify, classify_
 
 
 def run(text, channel="referral", **structured):
-    return classify(TriageInput(text=text, channel=channel, structured={"message_date": "2026-11-15", **structured}))
+    return classify(
+        TriageInput(text=text, channel=channel, structured={"message_date": "2026-11-15", **structured})
+    )
 
 
 def test_phq9_item9_raises_to_urgent():
@@ -21,7 +23,9 @@ def test_cssrs_plan_raises_to_crisis():
 
 
 def test_negative_screener_never_lowers_text_urgency():
-    result = run("Pt reports SI with plan to overdose. MDD.", "phone", phq9_item9=0, cssrs={"positive": False})
+    result = run(
+        "Pt reports SI with plan to overdose. MDD.", "phone", phq9_item9=0, cssrs={"positive": False}
+    )
     assert result.urgency == "crisis"
 
 
@@ -61,7 +65,7 @@ def test_evidence_offsets_point_at_the_span():
     for ev in result.evidence:
         assert "label" in ev and "source" in ev
         if ev["source"] == "text" and "start" in ev:
-            assert text[ev["start"]:ev["end"]] == ev["text"]
+            assert text[ev["start"] : ev["end"]] == ev["text"]
     dep = next(e for e in result.evidence if e["label"] == "condition:depression")
     assert dep["text"] == "depressed" and dep["rule"] == "depression.named"
     urgent = next(e for e in result.evidence if e["label"] == "urgency:urgent")
@@ -95,14 +99,24 @@ def test_version_changes_when_a_rule_file_changes(tmp_path):
 
 def test_to_dict_is_the_jsonl_shape():
     d = run("Referral: MDD.").to_dict()
-    assert set(d) == {"conditions", "primary_condition", "urgency", "veteran", "flags", "possible_crisis", "evidence"}
+    assert set(d) == {
+        "conditions",
+        "primary_condition",
+        "urgency",
+        "veteran",
+        "flags",
+        "possible_crisis",
+        "evidence",
+    }
     json.dumps(d)
 
 
 def test_classify_jsonl_writes_results_and_errors_without_text():
     lines = [
         json.dumps({"id": "a", "text": "I want to end my life and I know which bridge.", "channel": "web"}),
-        json.dumps({"id": "b", "text": "Referral: MDD.", "channel": "referral", "structured": {"phq9_item9": 1}}),
+        json.dumps(
+            {"id": "b", "text": "Referral: MDD.", "channel": "referral", "structured": {"phq9_item9": 1}}
+        ),
         json.dumps({"id": "c", "text": "Referral: MDD.", "phq9_item9": 2}),
         json.dumps({"id": "d", "text": 42}),
         "{not json SECRET-TEXT",
@@ -114,17 +128,34 @@ def test_classify_jsonl_writes_results_and_errors_without_text():
     assert [r["id"] for r in rows] == ["a", "b", "c", "d", None]
     assert rows[0]["urgency"] == "crisis"
     assert rows[1]["urgency"] == "urgent" and rows[2]["urgency"] == "urgent"
-    assert set(rows[0]) == {"id", "conditions", "primary_condition", "urgency", "veteran", "flags", "possible_crisis", "evidence",
-                            "classifier_version"}
+    assert set(rows[0]) == {
+        "id",
+        "conditions",
+        "primary_condition",
+        "urgency",
+        "veteran",
+        "flags",
+        "possible_crisis",
+        "evidence",
+        "classifier_version",
+    }
     assert all(r["classifier_version"] == CLASSIFIER_VERSION for r in rows)
     assert "error" in rows[3] and "error" in rows[4]
     assert "SECRET" not in out.getvalue()
 
 
 def test_screen_text_for_risk_is_high_recall():
-    for text in ["denies SI", "my brother died by suicide", "I want to die", "quiero morir",
-                 "thinking of hurting myself", "HI toward coworker", "I overdosed last month",
-                 "no quiero vivir", "cutting again"]:
+    for text in [
+        "denies SI",
+        "my brother died by suicide",
+        "I want to die",
+        "quiero morir",
+        "thinking of hurting myself",
+        "HI toward coworker",
+        "I overdosed last month",
+        "no quiero vivir",
+        "cutting again",
+    ]:
         assert screen_text_for_risk(text), text
     for text in ["Need to reschedule Thursday", "Si, me interesa la ketamina", "Do you take Aetna?", ""]:
         assert not screen_text_for_risk(text), text

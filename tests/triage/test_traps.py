@@ -32,7 +32,9 @@ def test_passive_ideation_affirmed_after_denial_of_plan_is_urgent():
 
 
 def test_relative_suicide_is_not_patient_risk():
-    result = run("My brother died by suicide last year and I've been depressed since. No thoughts of hurting myself.")
+    result = run(
+        "My brother died by suicide last year and I've been depressed since. No thoughts of hurting myself."
+    )
     assert result.urgency == "routine"
     assert result.conditions == ["depression"]
     assert any(e["label"] == "risk_discounted" and e["note"] == "about someone else" for e in result.evidence)
@@ -65,7 +67,11 @@ def test_attempt_timing_relative_to_message_date(text, urgency):
     # Dates are the rule side's reading (the rules and the risk model both read them); the learned
     # opinion cannot read a date and may raise an old attempt (the higher level wins, and says so).
     result = run(text)
-    rule_side = [e["level"] for e in result.evidence if e["label"].startswith(("opinion:rules:", "opinion:risk_model:"))]
+    rule_side = [
+        e["level"]
+        for e in result.evidence
+        if e["label"].startswith(("opinion:rules:", "opinion:risk_model:"))
+    ]
     assert max(rule_side, key=["routine", "urgent", "crisis"].index) == urgency
     assert result.urgency == urgency or any(
         e["label"] == f"opinion:learned:{result.urgency}" for e in result.evidence
@@ -117,7 +123,11 @@ def test_firearms_without_suicidal_thoughts_is_routine_but_with_them_crisis():
     assert run("I have guns at home, I hunt. Not suicidal. Depression.").urgency == "routine"
     result = run("Wish I wasn't alive most days. No plan. I also have a rifle in the closet.")
     assert result.urgency == "crisis"
-    assert any("chose the higher level" in e.get("note", "") for e in result.evidence if e["label"] == "urgency:crisis")
+    assert any(
+        "chose the higher level" in e.get("note", "")
+        for e in result.evidence
+        if e["label"] == "urgency:crisis"
+    )
 
 
 def test_unsure_wording_chooses_higher_level_and_says_so():
@@ -153,7 +163,10 @@ def test_veteran_rules():
 def test_treatment_resistance_needs_two_failed_antidepressants():
     assert "treatment_resistant" in run("Tried Zoloft and Lexapro, neither worked. Depression.").flags
     assert "treatment_resistant" not in run("Tried Zoloft, it didn't work. Depression.").flags
-    assert "treatment_resistant" not in run("Failed lithium, quetiapine and lamotrigine. Bipolar II depression.").flags
+    assert (
+        "treatment_resistant"
+        not in run("Failed lithium, quetiapine and lamotrigine. Bipolar II depression.").flags
+    )
 
 
 def test_bipolar_replaces_depression():
@@ -170,14 +183,18 @@ def test_treatment_preference_sets_only_the_preferred_flag():
 
 
 def test_admin_message_has_no_conditions():
-    result = run("Hi I need to reschedule my spravato session Thursday. My depression is much better, thanks!")
+    result = run(
+        "Hi I need to reschedule my spravato session Thursday. My depression is much better, thanks!"
+    )
     assert result.conditions == []
     assert result.primary_condition == "none"  # the policy's word for an empty primary
     assert "interested_spravato" in result.flags
 
 
 def test_vendor_message_sets_no_treatment_flags():
-    result = run("We are a distributor of infusion pumps and would love to partner with your ketamine clinic.")
+    result = run(
+        "We are a distributor of infusion pumps and would love to partner with your ketamine clinic."
+    )
     assert result.flags == []
     assert result.conditions == []
 

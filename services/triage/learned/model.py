@@ -79,10 +79,20 @@ class LearnedModel:
         offset = 0
         for part in bundle["features"]:
             token = re.compile(part["token_pattern"]) if part["analyzer"] == "word" else None
-            self._parts.append((part["analyzer"], tuple(part["ngram_range"]), token, part["vocabulary"],
-                                np.asarray(part["idf"], dtype=np.float64), offset))
+            self._parts.append(
+                (
+                    part["analyzer"],
+                    tuple(part["ngram_range"]),
+                    token,
+                    part["vocabulary"],
+                    np.asarray(part["idf"], dtype=np.float64),
+                    offset,
+                )
+            )
             offset += len(part["vocabulary"])
-        self._coef_t = np.ascontiguousarray(np.asarray(bundle["coef"], dtype=np.float64).T)  # features x classes
+        self._coef_t = np.ascontiguousarray(
+            np.asarray(bundle["coef"], dtype=np.float64).T
+        )  # features x classes
         self._intercept = np.asarray(bundle["intercept"], dtype=np.float64)
         self.digest = digest
         self.version = f"{bundle.get('name', 'urgency')}+{digest}"
@@ -107,7 +117,9 @@ class LearnedModel:
                 if not counts:
                     continue
                 idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-                tf = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0  # sublinear
+                tf = (
+                    np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0
+                )  # sublinear
                 vals = tf * idf[idx]
                 vals /= math.sqrt(float(vals @ vals))  # l2, per feature block
                 scores += vals @ self._coef_t[idx + offset]

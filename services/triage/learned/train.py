@@ -43,15 +43,31 @@ def load_corpus() -> list[dict]:
 
 
 def build_pipeline():
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=60000,
-                            sublinear_tf=True, strip_accents="unicode", lowercase=True, dtype=np.float32)
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, max_features=30000, sublinear_tf=True,
-                            strip_accents="unicode", lowercase=True, token_pattern=r"(?u)\b\w[\w'/]*\b",
-                            dtype=np.float32)
+    chars = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        min_df=2,
+        max_features=60000,
+        sublinear_tf=True,
+        strip_accents="unicode",
+        lowercase=True,
+        dtype=np.float32,
+    )
+    words = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        min_df=2,
+        max_features=30000,
+        sublinear_tf=True,
+        strip_accents="unicode",
+        lowercase=True,
+        token_pattern=r"(?u)\b\w[\w'/]*\b",
+        dtype=np.float32,
+    )
     clf = LogisticRegression(C=8.0, class_weight="balanced", max_iter=3000, random_state=SEED)
     return Pipeline([("features", FeatureUnion([("chars", chars), ("words", words)])), ("clf", clf)])
 
@@ -75,12 +91,22 @@ def export(pipe) -> dict:
     for _name, vec in pipe.named_steps["features"].transformer_list:
         assert vec.norm == "l2" and vec.use_idf and vec.sublinear_tf and vec.lowercase
         assert vec.strip_accents == "unicode" and vec.stop_words is None
-        features.append({"analyzer": vec.analyzer, "ngram_range": list(vec.ngram_range),
-                         "token_pattern": vec.token_pattern, "vocabulary": dict(vec.vocabulary_),
-                         "idf": np.asarray(vec.idf_, dtype=np.float64)})
+        features.append(
+            {
+                "analyzer": vec.analyzer,
+                "ngram_range": list(vec.ngram_range),
+                "token_pattern": vec.token_pattern,
+                "vocabulary": dict(vec.vocabulary_),
+                "idf": np.asarray(vec.idf_, dtype=np.float64),
+            }
+        )
     clf = pipe.named_steps["clf"]
-    return {"classes": [str(c) for c in clf.classes_], "features": features,
-            "coef": np.asarray(clf.coef_, dtype=np.float64), "intercept": np.asarray(clf.intercept_, dtype=np.float64)}
+    return {
+        "classes": [str(c) for c in clf.classes_],
+        "features": features,
+        "coef": np.asarray(clf.coef_, dtype=np.float64),
+        "intercept": np.asarray(clf.intercept_, dtype=np.float64),
+    }
 
 
 def level_from(probs: dict[str, float]) -> str:
@@ -112,7 +138,9 @@ def cross_validate(rows: list[dict]) -> dict:
     rules = {}
     for r in rows:
         res = clf.classify(input_from_record(r))
-        ops = {e["label"].split(":")[1]: e["level"] for e in res.evidence if e["label"].startswith("opinion:")}
+        ops = {
+            e["label"].split(":")[1]: e["level"] for e in res.evidence if e["label"].startswith("opinion:")
+        }
         rules[id(r)] = max(ops["rules"], ops["risk_model"], key=URGENCY_RANK.__getitem__)
     out = {}
     every: dict[str, list] = {"model": [], "rules+risk": [], "combined": [], "alerts": []}
@@ -123,15 +151,17 @@ def cross_validate(rows: list[dict]) -> dict:
         classes = [str(c) for c in pipe.classes_]
         pairs = {"model": [], "rules+risk": [], "combined": []}
         alerts = 0
-        for r, row in zip(test, pipe.predict_proba([t["text"] for t in test])):
-            probs = dict(zip(classes, map(float, row)))
+        for r, row in zip(test, pipe.predict_proba([t["text"] for t in test]), strict=False):
+            probs = dict(zip(classes, map(float, row), strict=False))
             exp, model, rr = r["expected"]["urgency"], level_from(probs), rules[id(r)]
             comb = max(model, rr, key=URGENCY_RANK.__getitem__)
             pairs["model"].append((exp, model))
             pairs["rules+risk"].append((exp, rr))
             pairs["combined"].append((exp, comb))
             # as opinions.combine_opinions: the sides disagree about crisis, or the alert threshold
-            alerts += ((model == "crisis") != (rr == "crisis")) or (comb != "crisis" and probs.get("crisis", 0.0) >= ALERT_AT)
+            alerts += ((model == "crisis") != (rr == "crisis")) or (
+                comb != "crisis" and probs.get("crisis", 0.0) >= ALERT_AT
+            )
         out[writer] = {k: _rates(v) for k, v in pairs.items()} | {"possible_crisis": alerts}
         for k, v in pairs.items():
             every[k].extend(v)
@@ -154,9 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     import joblib
 
     pipe = fit(rows)
-    bundle = {"name": "urgency-charwb25-word12-logreg", **export(pipe), "raise_at": RAISE_AT, "alert_at": ALERT_AT,
-              "min_chars": MIN_CHARS,
-              "trained_on": {w: sum(r["_writer"] == w for r in rows) for w in writers}}
+    bundle = {
+        "name": "urgency-charwb25-word12-logreg",
+        **export(pipe),
+        "raise_at": RAISE_AT,
+        "alert_at": ALERT_AT,
+        "min_chars": MIN_CHARS,
+        "trained_on": {w: sum(r["_writer"] == w for r in rows) for w in writers},
+    }
     joblib.dump(bundle, args.out, compress=3)
     print(f"wrote {args.out.relative_to(ROOT)} ({args.out.stat().st_size // 1024} KB)")
     return 0

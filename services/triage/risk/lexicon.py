@@ -43,7 +43,7 @@ def compile_template(template: str, parts: dict[str, list[str]]) -> str:
     out: list[str] = []
     pos = 0
     for tok in _TOKEN.finditer(template):
-        out.append(template[pos:tok.start()])
+        out.append(template[pos : tok.start()])
         name, gap, space = tok.groups()
         if name is not None:
             if name not in parts:
@@ -69,10 +69,14 @@ def lexicon_digest(directory: Path) -> str:
 
 
 def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
-    docs = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(directory.glob("*.yaml"))}
+    docs = {
+        p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(directory.glob("*.yaml"))
+    }
     # a part's fragment may hold a gap too ("burned ~5 on purpose")
-    parts = {k: [_GAP_IN_PART.sub(lambda m: f"(?:{_SEP}{_WORD}){{0,{m.group(1)}}}?{_SEP}", str(f)) for f in v]
-             for k, v in docs["what"]["parts"].items()}
+    parts = {
+        k: [_GAP_IN_PART.sub(lambda m: f"(?:{_SEP}{_WORD}){{0,{m.group(1)}}}?{_SEP}", str(f)) for f in v]
+        for k, v in docs["what"]["parts"].items()
+    }
     kinds = []
     literals: set[str] = set()
     for kind, templates in docs["compose"]["kinds"].items():
@@ -82,8 +86,12 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         srx = SelectiveRegex(patterns)
         literals |= srx.literals | srx.prefix_literals
         kinds.append((kind, srx))
-    return Lexicon(kinds=tuple(kinds), scanner=LiteralScanner(literals), context=docs["context"],
-                   digest=lexicon_digest(directory))
+    return Lexicon(
+        kinds=tuple(kinds),
+        scanner=LiteralScanner(literals),
+        context=docs["context"],
+        digest=lexicon_digest(directory),
+    )
 
 
 @lru_cache(maxsize=1)

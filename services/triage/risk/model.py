@@ -20,11 +20,18 @@ from ..types import URGENCY_RANK
 from .lexicon import Lexicon, default_lexicon
 from .read import Reader, Reading
 
-_ACT_TIME = re.compile(r"(?<!\w)(?:tonight|tomorrow|this weekend|esta noche|ma[ñn]ana|este fin de semana)(?!\w)", re.I)
-_NAMES_ACT = re.compile(r"(?:kill|end|die|overdos|hang|shoot|jump|bridge|pills|gun|lethal|matar|morir|do it|end it)", re.I)
+_ACT_TIME = re.compile(
+    r"(?<!\w)(?:tonight|tomorrow|this weekend|esta noche|ma[ñn]ana|este fin de semana)(?!\w)", re.I
+)
+_NAMES_ACT = re.compile(
+    r"(?:kill|end|die|overdos|hang|shoot|jump|bridge|pills|gun|lethal|matar|morir|do it|end it)", re.I
+)
 COUNTS = ("affirmed", "reported")
 # active suicidal thoughts (the act named), as opposed to a passive wish ("ojalá no despertara mañana")
-_ACTIVE = re.compile(r"suicid|kill|matar|suicidar|end (?:my|his|her|their) (?:own )?life|take (?:my|his|her)|quitar|unalive|kms", re.I)
+_ACTIVE = re.compile(
+    r"suicid|kill|matar|suicidar|end (?:my|his|her|their) (?:own )?life|take (?:my|his|her)|quitar|unalive|kms",
+    re.I,
+)
 
 
 @dataclass
@@ -96,17 +103,28 @@ class RiskModel:
                 if r.days is not None and r.days <= window:
                     raise_to("crisis", r, f"attempt {r.days} days before the message (within {window})")
                 elif r.days is None and not r.historical:
-                    raise_to("crisis", r, "attempt with no date, not described as history: chose the higher level")
+                    raise_to(
+                        "crisis", r, "attempt with no date, not described as history: chose the higher level"
+                    )
                 else:
                     op.evidence.append(r.evidence("risk_discounted", note="attempt in the past"))
             elif k in ("hi", "danger") and self._current(r, si_days):
                 raise_to("crisis", r, f"{k}: crisis")
             elif k in ("plan", "means", "acquire_means") and self._current(r, si_days):
                 if ideation or (k == "plan" and _NAMES_ACT.search(r.text)):
-                    raise_to("crisis", r, f"{k} with current suicidal thoughts ('{ideation[0].text}')" if ideation
-                             else "a plan that names the act")
+                    raise_to(
+                        "crisis",
+                        r,
+                        f"{k} with current suicidal thoughts ('{ideation[0].text}')"
+                        if ideation
+                        else "a plan that names the act",
+                    )
             elif k in ("ideation", "passive") and self._current(r, si_days):
-                if k == "ideation" and _ACTIVE.search(r.text) and _ACT_TIME.search(text, max(0, r.start - 40), r.end + 40):
+                if (
+                    k == "ideation"
+                    and _ACTIVE.search(r.text)
+                    and _ACT_TIME.search(text, max(0, r.start - 40), r.end + 40)
+                ):
                     raise_to("crisis", r, "suicidal thoughts with a time for the act")
                 else:
                     raise_to("urgent", r, f"current {k}")

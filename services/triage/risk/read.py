@@ -29,9 +29,17 @@ class Reading:
     now: bool = False
 
     def evidence(self, label: str, **extra: Any) -> dict:
-        ev = {"label": label, "source": "risk_model", "rule": f"risk.{self.kind}", "start": self.start,
-              "end": self.end, "text": self.text, "who": self.who, "certainty": self.certainty,
-              "when": ("now" if self.now else None) if self.days is None else f"{self.days} days ago"}
+        ev = {
+            "label": label,
+            "source": "risk_model",
+            "rule": f"risk.{self.kind}",
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "who": self.who,
+            "certainty": self.certainty,
+            "when": ("now" if self.now else None) if self.days is None else f"{self.days} days ago",
+        }
         if self.historical:
             ev["when"] = ev["when"] or "past"
         ev.update(extra)
@@ -57,7 +65,10 @@ class Reader:
         self._intrusive = _rx(cert["intrusive"])
         self._inquiry = _rx(cert["inquiry"])
         self._study = _rx(cert["study"])
-        self._owned = re.compile(r"(?:\b(?:my|his|her|their|mis|sus|mi|su)\s+(?:\w+\s+)?|\b(?:i'?m|i am|i feel|i get|i have|i've)\s+(?:\w+\s+)?)$", re.I)
+        self._owned = re.compile(
+            r"(?:\b(?:my|his|her|their|mis|sus|mi|su)\s+(?:\w+\s+)?|\b(?:i'?m|i am|i feel|i get|i have|i've)\s+(?:\w+\s+)?)$",
+            re.I,
+        )
         self._hist = _rx(cert["historical"])
         self._resolved = _rx(cert["resolved"])
         self._idioms = _rx(context["idioms"])
@@ -71,8 +82,14 @@ class Reader:
         self._relation = re.compile(relation_regex, re.I)
         self._now = _rx(context["when"]["now"])
         self._time = re.compile(time_regex, re.I)
-        self._self_in_hit = re.compile(r"(?<!\w)(?:myself|my (?:own )?life|my wrists?|me|matarme|quitarme|colgarme|ahorcarme|tirarme|morirme)(?!\w)", re.I)
-        self._third_in_hit = re.compile(r"(?<!\w)(?:himself|herself|themselves|themself|(?:his|her|their) (?:own )?life|matarse|quitarse|colgarse|ahorcarse|tirarse|morirse)(?!\w)", re.I)
+        self._self_in_hit = re.compile(
+            r"(?<!\w)(?:myself|my (?:own )?life|my wrists?|me|matarme|quitarme|colgarme|ahorcarme|tirarme|morirme)(?!\w)",
+            re.I,
+        )
+        self._third_in_hit = re.compile(
+            r"(?<!\w)(?:himself|herself|themselves|themself|(?:his|her|their) (?:own )?life|matarse|quitarse|colgarse|ahorcarse|tirarse|morirse)(?!\w)",
+            re.I,
+        )
 
     def clauses(self, text: str) -> list[tuple[int, int]]:
         out, pos = [], 0
@@ -87,9 +104,11 @@ class Reader:
     def idioms(self, text: str) -> list[tuple[int, int]]:
         return [(m.start(), m.end()) for m in self._idioms.finditer(text)]
 
-    def read(self, r: Reading, text: str, clause: tuple[int, int], ref: date, idioms, people: dict) -> Reading:
+    def read(
+        self, r: Reading, text: str, clause: tuple[int, int], ref: date, idioms, people: dict
+    ) -> Reading:
         lo, hi = clause
-        before, after, whole = text[lo:r.start], text[r.end:hi], text[lo:hi]
+        before, after, whole = text[lo : r.start], text[r.end : hi], text[lo:hi]
         if any(s < r.end and r.start < e for s, e in idioms):
             r.certainty = "idiom"
             return r
@@ -98,17 +117,23 @@ class Reader:
             return r
         # how certain
         words = re.findall(r"[\w'’/-]+", before)
-        window = " ".join(words[-self._neg_words:])
+        window = " ".join(words[-self._neg_words :])
         neg = self._neg.search(window)
-        if neg and not self._pseudo.search(window):
+        if (
+            neg
+            and not self._pseudo.search(window)
+            or self._denies.search(before)
+            or self._neg_after.search(after)
+        ):
             r.certainty = "negated"
-        elif self._denies.search(before) or self._neg_after.search(after):
-            r.certainty = "negated"
-        elif self._hypo.search(before) or (whole.rstrip().endswith("?") and self._hypo.search(whole)):
-            r.certainty = "hypothetical"
-        elif self._inquiry.search(before) and not self._owned.search(before):
-            r.certainty = "hypothetical"
-        elif people.get("study") and not self._first.search(before):
+        elif (
+            self._hypo.search(before)
+            or (whole.rstrip().endswith("?") and self._hypo.search(whole))
+            or self._inquiry.search(before)
+            and not self._owned.search(before)
+            or people.get("study")
+            and not self._first.search(before)
+        ):
             r.certainty = "hypothetical"
         elif r.kind in ("hi", "method", "intent") and self._intrusive.search(whole):
             r.certainty = "intrusive"
@@ -163,8 +188,12 @@ class Reader:
 
     def _last_person(self, before: str) -> tuple[str, str] | None:
         best: tuple[int, str, str] | None = None
-        for kind, rx in (("first", self._first), ("third", self._third), ("patient_ref", self._patient_ref),
-                         ("relation", self._relation)):
+        for kind, rx in (
+            ("first", self._first),
+            ("third", self._third),
+            ("patient_ref", self._patient_ref),
+            ("relation", self._relation),
+        ):
             for m in rx.finditer(before):
                 if best is None or m.start() >= best[0]:
                     word = m.group(0).lower()
