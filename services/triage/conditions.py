@@ -28,13 +28,13 @@ class ConditionsMixin:
                 continue
             if m.negated or m.family or m.resolved:
                 continue
-            if (m.hypothetical or m.inquiry) and not _POSSESSIVE_BEFORE.search(
+            asked = (m.hypothetical or m.inquiry) and not _POSSESSIVE_BEFORE.search(
                 text[max(0, m.start - 40) : m.start]
-            ):  # noqa: SIM102 (the comment belongs to the inner test)
-                # "do you treat social anxiety? I can barely leave the house": a question, but the
-                # writer also describes themself, so the condition is theirs.
-                if not (m.inquiry and not m.hypothetical and _SELF_CLINICAL.search(text)):
-                    continue
+            )
+            # "do you treat social anxiety? I can barely leave the house": a question, but the
+            # writer also describes themself, so the condition is theirs.
+            if asked and not (m.inquiry and not m.hypothetical and _SELF_CLINICAL.search(text)):
+                continue
             if m.value not in found:
                 found[m.value] = m.start
                 evidence.append(m.evidence(f"condition:{m.value}"))
