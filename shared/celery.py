@@ -114,7 +114,30 @@ def create_celery(settings: Settings | None = None) -> Celery:
         },
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
     )
+    app.conf.update(_beat_leader_lock(settings))
     return app
+
+
+def _beat_leader_lock(settings: Settings) -> dict:
+    """On Redis, beat is RedBeat: schedule state and a leader lock in Redis, so two beat replicas
+    are safe (the second waits on the lock and takes over when the leader stops or its lock
+    expires). The embedded filesystem broker keeps Celery's file scheduler: one process there."""
+    if not settings.broker_url.startswith(("redis://", "rediss://")):
+        return {}
+    lock_timeout = settings.beat_lock_timeout_seconds
+    return {
+        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "redbeat_redis_url": settings.broker_url,
+        "redbeat_key_prefix": f"{settings.broker_key_prefix}redbeat",
+        "redbeat_lock_timeout": lock_timeout,
+        # The leader renews the lock each tick: tick well inside the lock's lifetime.
+        "beat_max_loop_interval": max(1, min(5, lock_timeout // 3)),
+        "redbeat_redis_options": {
+            "socket_timeout": settings.broker_publish_timeout_seconds,
+            "socket_connect_timeout": settings.broker_publish_timeout_seconds,
+            "retry_period": lock_timeout,
+        },
+    }
 
 
 @lru_cache(maxsize=1)

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     stuck_other_seconds: float = Field(180.0, gt=0)
     classify_max_attempts: int = Field(5, ge=1, le=50)
     task_time_limit_seconds: int = Field(120, ge=5)
+    # Beat on Redis keeps its schedule and a leader lock there (RedBeat): a second replica waits
+    # for the lock and takes over at most this long after the leader dies without releasing it.
+    beat_lock_timeout_seconds: int = Field(30, ge=5, le=600)
 
     # Logs
     log_format: Literal["auto", "json", "console"] = "auto"
