@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_triage.py
 	$(BIN)/python bench/bench_intake.py
 	$(BIN)/python bench/bench_fhir.py
+	$(BIN)/python bench/bench_intake_load.py
+	$(BIN)/python bench/bench_pipeline.py
 
 # Refresh htmx, axe-core and Swagger UI in shared/http/static/vendor/ from the npm registry
 # (versions pinned in the script); commit the result.

@@ -44,7 +44,10 @@ def dev(port: Optional[int] = typer.Option(None, help="Overrides CAREROUTE_PORT.
 
 
 @app.command()
-def api(reload: bool = typer.Option(False, help="Restart on code changes (development).")) -> None:
+def api(
+    reload: bool = typer.Option(False, help="Restart on code changes (development)."),
+    workers: int = typer.Option(1, min=1, help="uvicorn worker processes (about one per core)."),
+) -> None:
     """Serve the HTTP API (intake, lead status, triage preview, webhooks)."""
     import uvicorn
 
@@ -53,7 +56,9 @@ def api(reload: bool = typer.Option(False, help="Restart on code changes (develo
     settings = _settings()
     # h11 with a deadline on request heads, 431 for oversized ones, no proxy-header trust (the
     # client address is resolved against CAREROUTE_TRUSTED_PROXIES): shared/http/server.py.
-    uvicorn.run("careroute.asgi:app", reload=reload, **uvicorn_options(settings))
+    uvicorn.run(
+        "careroute.asgi:app", reload=reload, workers=None if reload else workers, **uvicorn_options(settings)
+    )
 
 
 @app.command()
@@ -70,13 +75,14 @@ def worker(
     ready_file: Optional[Path] = typer.Option(
         None, help="Written once warm and consuming (default: var/run/worker-<lane>.ready)."
     ),
+    nice: int = typer.Option(0, min=0, max=19, help="Lower this worker's CPU priority (bulk lanes)."),
 ) -> None:
     """Run a Celery worker for one lane (or several); it warms up before it reports ready."""
     from careroute.workers import default_ready_file, run_worker
 
     _settings()
     chosen = _lane_queues(lane or queues)
-    run_worker(chosen, concurrency, pool, ready_file or default_ready_file(chosen))
+    run_worker(chosen, concurrency, pool, ready_file or default_ready_file(chosen), nice)
 
 
 @app.command("worker-ready")
@@ -112,18 +118,24 @@ def beat() -> None:
 
 
 @app.command()
-def relay() -> None:
+def relay(
+    lane: str = typer.Option(
+        "all", help="all (crisis events first), or crisis: the crisis lane's own relay."
+    ),
+) -> None:
     """Publish outbox events to the broker (several may run)."""
     import signal
     import threading
 
+    if lane not in ("all", "crisis"):
+        raise typer.BadParameter("--lane is all or crisis")
     _settings()
     from shared.outbox import run_relay
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_relay(stop)
+    run_relay(stop, crisis_only=lane == "crisis")
 
 
 @app.command()

@@ -80,11 +80,15 @@ def is_ready(path: Path) -> bool:
     return True
 
 
-def run_worker(queues: list[str], concurrency: int, pool: str, ready_file: Path) -> None:
+def run_worker(queues: list[str], concurrency: int, pool: str, ready_file: Path, nice: int = 0) -> None:
     from celery import signals
 
     from shared.celery import celery_app
 
+    if nice:
+        # Bulk lanes yield the CPU to the crisis lane and the API when cores are short (children
+        # inherit it). Only within one machine or container: between containers, set CPU shares.
+        os.nice(nice)
     ready_file.unlink(missing_ok=True)  # not ready until warm, whatever the last run left
     warmed = warm(queues)
     log.info("worker_warm", queues=",".join(queues), **warmed)

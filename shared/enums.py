@@ -47,6 +47,23 @@ class Urgency(StrEnum):
     routine = "routine"
 
 
+class CrisisCheck(StrEnum):
+    """A "possible crisis — confirm" lead: on the crisis lane until a person decides."""
+
+    pending = "pending"
+    confirmed = "confirmed"
+    downgraded = "downgraded"
+
+
+class ClinicalReview(StrEnum):
+    """A lead with label contraindications or warnings waits for a clinician's look (never rejected)."""
+
+    pending = "pending"
+    cleared = "cleared"
+    not_suitable = "not_suitable"
+    needs_info = "needs_info"
+
+
 class Role(StrEnum):
     provider = "provider"
     call_center = "call_center"

@@ -107,9 +107,15 @@ def storage_url(settings: Settings) -> str:
     return "memory://"
 
 
+_building = threading.Lock()
+
+
 @lru_cache(maxsize=4)
 def _limiter(url: str, key_prefix: str) -> Limiter:
-    return Limiter(url, key_prefix)
+    # One at a time: limits imports its Redis dependency lazily, and two requests building the
+    # first limiter at once saw a half-imported module ("redis 0.0.0") and answered 500.
+    with _building:
+        return Limiter(url, key_prefix)
 
 
 # limits' storage constructor checks its dependency's version in a way that is not thread-safe:

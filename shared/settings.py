@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     notify_crisis_send_deadline_seconds: float = Field(120.0, gt=0)
     notify_reconcile_interval_seconds: float = Field(60.0, gt=0)
     notify_digest_hour: int = Field(8, ge=0, le=23)  # local hour of each coordinator's digest
+    # SMS pages (crisis and escalation) to the on-call person's pager phone: Twilio's Messages API
+    # (the real client; CAREROUTE_TWILIO_BASE_URL points it at a stand-in in tests), or a file
+    # outbox under var/sms-outbox/ on the embedded default. The auth token also verifies
+    # X-Twilio-Signature on the inbound reply and status-callback webhooks.
+    sms_backend: Literal["outbox", "twilio", "off"] = "outbox"
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: SecretStr = SecretStr("dev-only-twilio-auth-token")
+    twilio_from_number: str = "+15005550006"
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_timeout_seconds: float = Field(10.0, gt=0, le=60)
     referral_link_ttl_seconds: int = Field(90 * 24 * 3600, ge=60)
 
     # FHIR R4 referrals (docs/fhir.md): the body limit of the two FHIR POSTs (a Bundle may carry a
@@ -154,6 +164,9 @@ class Settings(BaseSettings):
         self._check_edge()
         if self.email_backend == "sendgrid" and not self.sendgrid_api_key:
             raise ValueError("CAREROUTE_SENDGRID_API_KEY is required with email_backend=sendgrid")
+        twilio_token = self.twilio_auth_token.get_secret_value()
+        if self.env == "production" and self.sms_backend == "twilio" and twilio_token.startswith("dev-only"):
+            raise ValueError("CAREROUTE_TWILIO_AUTH_TOKEN must be set with sms_backend=twilio")
         # A retry delay or time limit longer than the visibility timeout makes Redis redeliver the
         # task while it still runs: keep a wide margin.
         if self.task_time_limit_seconds * 2 > self.broker_visibility_timeout_seconds:
@@ -195,6 +208,10 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.var_dir / "outbox"
+
+    @property
+    def sms_outbox_dir(self) -> Path:
+        return self.var_dir / "sms-outbox"
 
     @property
     def broker_dir(self) -> Path:

@@ -10,9 +10,11 @@ HANDLE_NOTIFICATION_FAILURE = "routing.handle_notification_failure"
 RECORD_NOTIFICATION_SENT = "routing.record_notification_sent"  # routed → notified
 SEND_ESCALATION = "notify.send_escalation"
 SEND_ALERT = "notify.send_alert"
+SEND_CRISIS_CHECK = "notify.send_crisis_check"  # a possible crisis confirmed / downgraded: tell who was paged
 NOTIFY_REFERRER = "notify.notify_referrer"
 SEND_DAILY_DIGESTS = "notify.send_daily_digests"  # beat: finds coordinators whose digest is due
 SEND_DIGEST = "notify.send_digest"  # one coordinator's digest
+ACKNOWLEDGE_PAGE = "routing.acknowledge_page"  # an SMS reply with a page's code
 RECONCILE_DELIVERIES = "notify.reconcile_deliveries"  # beat: sent but never delivered; crisis alarms
 
 # One queue per pipeline stage, so no stage waits for an earlier one to drain (a worker reading
@@ -36,9 +38,11 @@ TASK_LANES = {
     ROUTE_LEAD: ROUTE_QUEUE,
     HANDLE_NOTIFICATION_FAILURE: ROUTE_QUEUE,
     RECORD_NOTIFICATION_SENT: ROUTE_QUEUE,
+    ACKNOWLEDGE_PAGE: ROUTE_QUEUE,
     SEND_NOTIFICATION: NOTIFY_QUEUE,
     SEND_ESCALATION: NOTIFY_QUEUE,
     SEND_ALERT: NOTIFY_QUEUE,
+    SEND_CRISIS_CHECK: NOTIFY_QUEUE,
     NOTIFY_REFERRER: NOTIFY_QUEUE,
     SEND_DIGEST: NOTIFY_QUEUE,
     SWEEP_STUCK_LEADS: MAINTENANCE_QUEUE,

@@ -12,7 +12,7 @@ import warnings
 
 from loguru import logger as _loguru
 
-from .prefilter import SelectiveRegex, literal_probe
+from .prefilter import LiteralScanner, SelectiveRegex
 from .rules import RuleSet
 
 _loguru.disable("PyRuSH")
@@ -32,19 +32,17 @@ class _TargetMatcher:
     def __init__(self):
         # (label, the rule's patterns as one alternation, reduced per text to those that can match)
         self.rules: list[tuple[str, SelectiveRegex]] = []
+        self.scanner = LiteralScanner(())
 
     def __call__(self, doc):
         text = doc.text
-        present = literal_probe(text.lower())
-        doc.user_data["triage_literal_probe"] = present  # reused by the classifier's plain groups
+        present = self.scanner(text)  # where every pre-filter literal begins, one pass
+        doc.user_data["triage_text"] = text
+        doc.user_data["triage_literals"] = present  # reused by the classifier's plain groups
         spans = []
         for label, srx in self.rules:
-            rx = srx.regex_for(present)
-            if rx is None:
-                continue  # no pattern of the rule can match: none of the words it needs is here
-            for hit in rx.finditer(text):
-                if hit.end() <= hit.start():
-                    continue
+            # patterns none of whose needed words is in the text are skipped
+            for hit in srx.finditer(text, present):
                 span = doc.char_span(hit.start(), hit.end(), label=label, alignment_mode="expand")
                 if span is not None and len(span):
                     spans.append(span)
@@ -52,11 +50,55 @@ class _TargetMatcher:
         return doc
 
 
+class _ContextOnTargetSentences:
+    """medspaCy's ConText, run only on the sentences that hold a target.
+
+    A ConText modifier reaches no further than its sentence, so modifiers found in sentences
+    without a target can change nothing: they are dropped before ConText builds its graph (scope
+    limiting between modifiers is quadratic, applying them is modifiers x targets). Same edges as
+    running ConText over the whole document; a text with no target skips it entirely.
+    """
+
+    def __init__(self):
+        self.context = None  # the configured medspaCy ConText component
+
+    def __call__(self, doc):
+        from medspacy.context.context_graph import ConTextGraph
+        from medspacy.context.context_modifier import ConTextModifier
+
+        ctx = self.context
+        sent_of: list[int] = [0] * len(doc)
+        for i, sent in enumerate(doc.sents):
+            for k in range(sent.start, sent.end):
+                sent_of[k] = i
+        doc.user_data["triage_sent_of"] = sent_of  # reused by the classifier
+        targets = doc.spans["medspacy_spans"]
+        graph = ConTextGraph(prune_on_modifier_overlap=ctx.prune_on_target_overlap)
+        graph.targets = targets
+        graph.modifiers = []
+        if len(targets):
+            wanted = {sent_of[t.start] for t in targets}
+            matcher = ctx._ConText__matcher  # medspaCy keeps its matcher private
+            vocab = ctx.nlp.vocab
+            for match_id, start, end in matcher(doc):
+                if sent_of[start] in wanted:
+                    rule = matcher.rule_map[vocab[match_id].text]
+                    graph.modifiers.append(ConTextModifier(rule, start, end, doc, max_scope=ctx.max_scope))
+            graph.update_scopes()
+            graph.apply_modifiers()
+            for target, modifier in graph.edges:
+                target._.modifiers += (modifier,)
+        doc._.context_graph = graph
+        return doc
+
+
 def _register() -> None:
     from spacy.language import Language
 
-    if "careroute_triage_targets" not in Language.factories:
-        Language.factory("careroute_triage_targets")(lambda nlp, name: _TargetMatcher())
+    if "careroute_triage_scan" not in Language.factories:
+        Language.factory("careroute_triage_scan")(lambda nlp, name: _TargetMatcher())
+    if "careroute_triage_context" not in Language.factories:
+        Language.factory("careroute_triage_context")(lambda nlp, name: _ContextOnTargetSentences())
 
 
 def build_pipeline(rules: RuleSet):
@@ -91,15 +133,19 @@ def build_pipeline(rules: RuleSet):
     # TargetMatcher re-builds doc.text_with_ws for every regex pattern (hundreds per document),
     # which made it ~10x slower; the spans it produces for ConText are the same.
     compiled = []
+    literals: set[str] = set()
     for spec in rules.targets:
-        if spec.group in PLAIN_GROUPS:
-            continue
         for pattern in spec.patterns:
             re.compile(pattern)  # fail fast on a bad clinician edit, naming the rule only
-        compiled.append((f"{spec.group}:{spec.id}", SelectiveRegex(spec.patterns)))
+        srx = SelectiveRegex(spec.patterns)
+        literals |= srx.literals | srx.prefix_literals  # plain groups' too: the classifier reuses the scan
+        if spec.group not in PLAIN_GROUPS:
+            compiled.append((f"{spec.group}:{spec.id}", srx))
     nlp.remove_pipe("medspacy_target_matcher")
-    nlp.add_pipe("careroute_triage_targets", before="medspacy_context", config={})
-    nlp.get_pipe("careroute_triage_targets").rules = compiled
+    nlp.add_pipe("careroute_triage_scan", before="medspacy_context", config={})
+    matcher = nlp.get_pipe("careroute_triage_scan")
+    matcher.rules = compiled
+    matcher.scanner = LiteralScanner(literals)
 
     labels_in: dict[str, set[str]] = {}
     for spec in rules.targets:
@@ -123,4 +169,7 @@ def build_pipeline(rules: RuleSet):
             context_rules.append(ConTextRule(literal=literal, **common))
     context_rules.append(ConTextRule(literal="noop", category="PSEUDO", direction="PSEUDO", pattern=[{"TEXT": "\u0000noop"}]))
     nlp.get_pipe("medspacy_context").add(context_rules)
+    _name, context = nlp.remove_pipe("medspacy_context")
+    nlp.add_pipe("careroute_triage_context", last=True, config={})
+    nlp.get_pipe("careroute_triage_context").context = context
     return nlp

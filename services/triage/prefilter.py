@@ -8,13 +8,14 @@ in the lowercased text; a pattern we cannot analyse always runs (never a missed 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 try:  # Python 3.11+
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
     from re import _constants as _sre_const  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
     import sre_constants as _sre_const  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 _MIN_LEN = 2
 _MAX_ALTS = 64
@@ -93,6 +94,63 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return lits
 
 
+_MAX_STARTS = 200
+
+
+def _starts(items) -> tuple[set[str], bool] | None:
+    """(strings, exact): every match of the sequence begins with one of the strings (lowercase);
+    exact when each string is the whole match. None when there are too many to list."""
+    result = {""}
+    for op, av in items:
+        if op is _sre_const.AT or op is _sre_const.ASSERT or op is _sre_const.ASSERT_NOT:
+            continue  # zero width
+        if op is _sre_const.LITERAL or (op is _sre_const.IN and len(av) == 1 and av[0][0] is _sre_const.LITERAL):
+            ch = chr(av if op is _sre_const.LITERAL else av[0][1]).lower()
+            result = {r + ch for r in result}
+            continue
+        if op is _sre_const.SUBPATTERN or op is _sre_const.BRANCH:
+            alts = [av[-1]] if op is _sre_const.SUBPATTERN else av[1]
+            subs: set[str] = set()
+            exact = True
+            for alt in alts:
+                got = _starts(alt)
+                if got is None:
+                    return None
+                subs |= got[0]
+                exact = exact and got[1]
+            result = {r + x for r in result for x in subs}
+            if len(result) > _MAX_STARTS:
+                return None
+            if not exact:
+                return result, False
+            continue
+        if op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT):
+            lo, hi, body = av
+            got = _starts(body)
+            if lo == 0 and hi == 1 and got is not None and got[1]:
+                result = result | {r + x for r in result for x in got[0]}  # optional and literal
+                if len(result) > _MAX_STARTS:
+                    return None
+                continue
+            if lo >= 1 and got is not None:
+                return {r + x for r in result for x in got[0]}, False
+            return result, False
+        return result, False
+    return result, True
+
+
+def prefix_literals(pattern: str) -> frozenset[str] | None:
+    """Lowercase strings one of which begins every match; None when unknown."""
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except re.error:
+        return None
+    got = _starts(list(parsed))
+    if got is None or not got[0] or any(len(x) < _MIN_LEN for x in got[0]):
+        return None
+    return frozenset(got[0])
+
+
 def prefilter_for(patterns) -> tuple[str, ...] | None:
     """Literals for a rule (any pattern matching needs one of them), or None to always run."""
     out: set[str] = set()
@@ -116,52 +174,113 @@ def may_match(prefilter: tuple[str, ...] | None, low: str) -> bool:
 class SelectiveRegex:
     """A rule's alternation of patterns, run with only the patterns that can match the text.
 
-    Each pattern keeps its own literal pre-filter. A pattern none of whose required literals is in
-    the lowercased text cannot match anywhere in it, so it can never be the alternative chosen at
-    any position: dropping it from the alternation leaves finditer's matches unchanged. The
-    reduced alternations are compiled once per combination and cached.
+    Each pattern keeps its own literal pre-filter and is compiled once, alone. A pattern none of
+    whose required literals is in the lowercased text cannot match anywhere in it, so it can never
+    be the alternative chosen at any position. `finditer` gives exactly the matches of the full
+    alternation's finditer: at the leftmost position where any active pattern matches, the first
+    pattern (in rule order) that matches there wins, and the scan resumes at its end. (Compiling a
+    reduced alternation per text, as before, spent much of the classifier's time in re.compile.)
+
+    A pattern whose every match begins with one of a few literals ("want", "suicid") is only tried
+    where one of them begins in the text (the scanner's positions), with `match` instead of a
+    `search` that would try every position.
     """
 
-    __slots__ = ("_patterns", "_lits", "_always", "_any", "_full", "_cache", "_flags")
+    __slots__ = ("_patterns", "_compiled", "_always", "_by_literal", "literals", "_prefix", "prefix_literals")
 
     def __init__(self, patterns, flags: int = re.IGNORECASE):
         self._patterns = list(patterns)
-        self._flags = flags
-        self._lits = [prefilter_for([p]) for p in self._patterns]
-        self._always = any(lits is None for lits in self._lits)
-        self._any = prefilter_for(self._patterns)
-        self._full = re.compile("|".join(f"(?:{p})" for p in self._patterns), flags)
-        self._cache: dict[tuple[int, ...], re.Pattern] = {}
+        self._compiled = [re.compile(p, flags) for p in self._patterns]
+        self._always: list[int] = []
+        self._by_literal: dict[str, list[int]] = {}
+        for i, p in enumerate(self._patterns):
+            lits = prefilter_for([p])
+            if lits is None:
+                self._always.append(i)
+                continue
+            for lit in lits:
+                self._by_literal.setdefault(lit, []).append(i)
+        self.literals = frozenset(self._by_literal)
+        self._prefix = [prefix_literals(p) for p in self._patterns]
+        self.prefix_literals = frozenset().union(*(p for p in self._prefix if p))
 
-    def active(self, present) -> tuple[int, ...]:
-        """Indexes of the patterns that may match; `present(lit)` says whether lit is in the text."""
-        return tuple(i for i, lits in enumerate(self._lits) if lits is None or any(present(x) for x in lits))
+    def active(self, found) -> list[int]:
+        """Indexes of the patterns that may match, given the literals found in the lowercased text."""
+        hits = self.literals & found.keys() if isinstance(found, dict) else self.literals & found
+        if not hits:
+            return self._always
+        idx = set(self._always)
+        for lit in hits:
+            idx.update(self._by_literal[lit])
+        return sorted(idx)
 
-    def regex_for(self, present) -> re.Pattern | None:
-        if not self._always and not any(present(x) for x in self._any or ()):
+    def _searcher(self, i: int, text: str, found):
+        """search(text, pos) for pattern i, trying only where its prefix literals begin."""
+        rx = self._compiled[i]
+        prefix = self._prefix[i]
+        if prefix is None or not isinstance(found, dict) or found.get("\0len") != len(text):
+            return lambda pos: rx.search(text, pos)
+        starts = sorted({s for lit in prefix for s in found.get(lit, ())})
+        match = rx.match
+
+        def search(pos: int):
+            for s in starts[bisect_left(starts, pos):]:
+                hit = match(text, s)
+                if hit is not None:
+                    return hit
             return None
-        idx = self.active(present)
+
+        return search
+
+    def finditer(self, text: str, found):
+        """The full alternation's non-empty matches, in order, using only the active patterns."""
+        idx = self.active(found)
         if not idx:
-            return None
-        if len(idx) == len(self._patterns):
-            return self._full
-        rx = self._cache.get(idx)
-        if rx is None:
-            if len(self._cache) > 4096:
-                self._cache.clear()
-            rx = re.compile("|".join(f"(?:{self._patterns[i]})" for i in idx), self._flags)
-            self._cache[idx] = rx
-        return rx
+            return
+        search = {i: self._searcher(i, text, found) for i in idx}
+        nxt = {i: search[i](0) for i in idx}
+        while True:
+            best = None
+            for i in idx:  # rule order: ties on start go to the earlier pattern, as in the alternation
+                hit = nxt[i]
+                if hit is not None and (best is None or hit.start() < best.start()):
+                    best = hit
+            if best is None:
+                return
+            start, end = best.start(), best.end()
+            pos = end if end > start else start + 1
+            if end > start:
+                yield best
+            if pos > len(text):
+                return
+            for i in idx:
+                hit = nxt[i]
+                # a candidate starting before the resume point was not matched by the alternation
+                if hit is not None and hit.start() < pos:
+                    nxt[i] = search[i](pos)
 
 
-def literal_probe(low: str):
-    """`present(lit)` for one lowercased text, memoised (many rules share literals)."""
-    seen: dict[str, bool] = {}
+class LiteralScanner:
+    """Finds, in one Aho-Corasick pass over the lowercased text, where each pre-filter literal begins.
 
-    def present(lit: str) -> bool:
-        hit = seen.get(lit)
-        if hit is None:
-            hit = seen[lit] = lit in low
-        return hit
+    Returns {literal: [start, ...]} (plus the text length under "\\0len": positions are only
+    used when lowercasing kept the length, which it does for all but a few Unicode letters).
+    """
 
-    return present
+    def __init__(self, literals):
+        import ahocorasick
+
+        self._automaton = ahocorasick.Automaton()
+        for lit in set(literals):
+            self._automaton.add_word(lit, lit)
+        if len(self._automaton):
+            self._automaton.make_automaton()
+
+    def __call__(self, text: str) -> dict[str, list[int]]:
+        low = text.lower()
+        found: dict[str, list[int]] = {}
+        if len(self._automaton):
+            for end, lit in self._automaton.iter(low):
+                found.setdefault(lit, []).append(end - len(lit) + 1)
+        found["\0len"] = len(text) if len(low) == len(text) else -1
+        return found

@@ -144,7 +144,8 @@ def score(cases: Iterable[dict], classifier=None) -> Report:
         _update(report.veteran, bool(exp["veteran"]), res.veteran)
         if bool(exp["veteran"]) != res.veteran:
             wrong.append(f"veteran {exp['veteran']} != {res.veteran}")
-        if exp.get("primary_condition") == res.primary_condition:
+        # older sets write an empty primary as null; the policy's word is "none"
+        if (exp.get("primary_condition") or "none") == (res.primary_condition or "none"):
             report.primary_correct += 1
         else:
             wrong.append(f"primary {exp.get('primary_condition')} != {res.primary_condition}")

@@ -40,12 +40,20 @@ class TriageInput:
 @dataclass(frozen=True)
 class TriageResult:
     conditions: list[str]  # sorted
-    primary_condition: str | None
+    primary_condition: str  # a condition, or "none" when conditions is empty (the policy's word)
     urgency: str  # "crisis" | "urgent" | "routine"
     veteran: bool
     flags: list[str]  # sorted
     evidence: list[dict]  # JSON-serialisable, each with at least "label" and "source"
     version: str
+    # The opinions disagreed about crisis (or the learned model's crisis probability passed its low
+    # threshold while the result is lower): routing puts the lead on the crisis lane as "possible
+    # crisis — confirm" (docs/routing.md).
+    possible_crisis: bool = False
+    # Spravato/ketamine label contraindications and warnings (eligibility.py): codes, kept apart
+    # from `flags` (which score against the policy). Both send the lead to clinician review.
+    contraindications: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The JSON Lines row minus its id (the version is on `.version`)."""
@@ -55,5 +63,6 @@ class TriageResult:
             "urgency": self.urgency,
             "veteran": self.veteran,
             "flags": list(self.flags),
+            "possible_crisis": self.possible_crisis,
             "evidence": [dict(e) for e in self.evidence],
         }

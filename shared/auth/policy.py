@@ -212,6 +212,14 @@ def may_act(caller: Caller, scope: LeadScope, *, claim: bool = False) -> bool:
     return claim and found == Relation.pool and scope.status == LeadStatus.waiting
 
 
+def may_review(caller: Caller, scope: LeadScope) -> bool:
+    """A clinical review of contraindications and warnings: a supervisor on any lead of the clinic,
+    or the clinical reviewer copied on this lead."""
+    if caller.role == Role.supervisor:
+        return supervises(caller, scope)
+    return caller.role == Role.coordinator and relation(caller.coordinator_id, scope) == Relation.reviewer
+
+
 def may_read_routing(caller: Caller, scope: LeadScope) -> bool:
     """The routing history holds no PHI (codes, rule versions, staff names): admins read it to
     check their rules; coordinators and supervisors within their scope."""

@@ -52,6 +52,7 @@ class LeadClassifiedV1(Event):
     urgency: Literal["crisis", "urgent", "routine"]
     classifier_version: str
     manual_triage: bool = False
+    possible_crisis: bool = False  # on the crisis lane until a person confirms or downgrades it
 
     task_name: ClassVar[str] = tasks.ROUTE_LEAD
 
@@ -69,6 +70,7 @@ class LeadRoutedV1(Event):
     acknowledge_by: datetime | None = None  # the SLA deadline the email states
     repeat_contact: bool = False  # a new inquiry linked to this open lead: tell the coordinator
     reassigned: bool = False  # the lead moved to this coordinator from someone else
+    possible_crisis: bool = False  # "possible crisis — confirm": the email says so (no PHI)
 
     task_name: ClassVar[str] = tasks.SEND_NOTIFICATION
 
@@ -145,6 +147,22 @@ class NotificationSentV1(Event):
         return _lane(self.urgency == "crisis", tasks.ROUTE_QUEUE)
 
 
+class PageAcknowledgedV1(Event):
+    """The person an SMS page went to replied with its code: routing acknowledges the lead as
+    them (as the page's signed link would)."""
+
+    type: Literal["page.acknowledged"] = "page.acknowledged"
+    notification_id: UUID
+    lead_id: UUID
+    coordinator_id: UUID
+    urgency: Literal["crisis", "urgent", "routine"] | None = None
+
+    task_name: ClassVar[str] = tasks.ACKNOWLEDGE_PAGE
+
+    def queue(self) -> str:
+        return _lane(self.urgency == "crisis", tasks.ROUTE_QUEUE)
+
+
 class ReferralStatusChangedV1(Event):
     """A referral moved in a way its referrer cares about, in FHIR Task status words."""
 
@@ -159,6 +177,38 @@ class ReferralStatusChangedV1(Event):
         return tasks.NOTIFY_QUEUE
 
 
+class LeadCrisisConfirmedV1(Event):
+    """A person confirmed a possible crisis: it is a crisis (its pages go on until acknowledged).
+    Those already told about the lead hear it is real."""
+
+    type: Literal["lead.crisis_confirmed"] = "lead.crisis_confirmed"
+    lead_id: UUID
+    urgency: Literal["crisis", "urgent", "routine"] = "crisis"
+    reason: str  # a code (services/routing/domain/safety.py), never the note
+    recipient_coordinator_ids: list[UUID] = Field(default_factory=list)  # told before, not the decider
+
+    task_name: ClassVar[str] = tasks.SEND_CRISIS_CHECK
+
+    def queue(self) -> str:
+        return tasks.CRISIS_QUEUE
+
+
+class LeadCrisisDowngradedV1(Event):
+    """A person downgraded a possible crisis to urgent or routine: its crisis pages stopped. Those
+    already paged about it hear they may stand down."""
+
+    type: Literal["lead.crisis_downgraded"] = "lead.crisis_downgraded"
+    lead_id: UUID
+    urgency: Literal["urgent", "routine"]
+    reason: str
+    recipient_coordinator_ids: list[UUID] = Field(default_factory=list)
+
+    task_name: ClassVar[str] = tasks.SEND_CRISIS_CHECK
+
+    def queue(self) -> str:
+        return tasks.NOTIFY_QUEUE
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     "lead.received": LeadReceivedV1,
     "lead.classified": LeadClassifiedV1,
@@ -168,6 +218,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "notification.failed": NotificationFailedV1,
     "notification.sent": NotificationSentV1,
     "referral.status_changed": ReferralStatusChangedV1,
+    "lead.crisis_confirmed": LeadCrisisConfirmedV1,
+    "lead.crisis_downgraded": LeadCrisisDowngradedV1,
+    "page.acknowledged": PageAcknowledgedV1,
 }
 
 

@@ -106,17 +106,23 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+class CareRouteH11Protocol(GuardedH11Protocol):
+    """GuardedH11Protocol with the configured head deadline. Named by an import string in the
+    options, so `careroute api --workers N` can hand it to uvicorn's worker processes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from shared.settings import get_settings
+
+        super().__init__(*args, **kwargs)
+        self.header_timeout = get_settings().header_read_timeout_seconds
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The uvicorn options every API process uses (`careroute api`, and the socket tests)."""
-    protocol = type(
-        "CareRouteH11Protocol",
-        (GuardedH11Protocol,),
-        {"header_timeout": settings.header_read_timeout_seconds},
-    )
     return dict(
         host=settings.host,
         port=settings.port,
-        http=protocol,
+        http="shared.http.server:CareRouteH11Protocol",
         h11_max_incomplete_event_size=settings.max_header_bytes + REQUEST_LINE_ALLOWANCE,
         timeout_keep_alive=5,
         log_config=None,

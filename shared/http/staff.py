@@ -46,15 +46,22 @@ class Staff:
     @property
     def me(self) -> dict:
         """What the staff layout (_staff.html) shows: name, role, sign-out form token."""
-        return {
-            "name": self.name,
-            "role": str(self.caller.role),
-            "csrf_token": csrf_token_for(self.token),
-            "supervisor": self.supervisor,
-        }
+        return staff_menu(self.name, self.caller.role, self.token)
 
     def form_ok(self, request: Request, presented: str) -> bool:
         return csrf_matches(self.token, presented) and same_origin(request)
+
+
+def staff_menu(name: str, role: str, token: str) -> dict:
+    """What the staff layout's header needs: who, their role, the sign-out form's token, and
+    which pages to offer (the desk to coordinators and supervisors, oversight to supervisors)."""
+    return {
+        "name": name,
+        "role": str(role),
+        "csrf_token": csrf_token_for(token),
+        "supervisor": role == Role.supervisor,
+        "desk": role in STAFF_ROLES,
+    }
 
 
 def signed_in_staff(request: Request, db: Session) -> Staff | None:

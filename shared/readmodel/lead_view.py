@@ -7,7 +7,7 @@ Used by GET /v1/leads/{id} now, and later by the console and FHIR Task reads. It
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -16,8 +16,10 @@ from sqlmodel import Session, col, select
 from shared.schema import (
     Assignment,
     Classification,
+    ClinicalReviewDecision,
     Consent,
     Coordinator,
+    CrisisCheckDecision,
     Lead,
     LeadContact,
     LeadState,
@@ -36,6 +38,41 @@ class ClassificationView:
     evidence: list[dict]  # spans of the person's text: PHI
     classifier_version: str
     manual_triage: bool
+    possible_crisis: bool = False
+    possible_crisis_reasons: list[str] = field(default_factory=list)
+    contraindications: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A person's safety-net decision: who, when, what, why. `note` is PHI (staff only)."""
+
+    decision: str
+    reason: str | None
+    note: str | None
+    decided_by: str  # the audit trail's actor: user:<id> / key:<id>
+    coordinator_id: UUID | None
+    decided_at: datetime
+    urgency_after: str | None = None  # crisis checks: the lane after the decision
+
+
+@dataclass(frozen=True)
+class CrisisCheckView:
+    """ "Possible crisis — confirm": why, and the decision once a person made it."""
+
+    state: str  # pending | confirmed | downgraded
+    reasons: list[str]
+    classifier_urgency: str | None
+    decision: DecisionView | None
+
+
+@dataclass(frozen=True)
+class ClinicalReviewView:
+    state: str  # pending | cleared | not_suitable | needs_info
+    contraindications: list[str]
+    warnings: list[str]
+    decisions: list[DecisionView]  # oldest first; the last is the state
 
 
 @dataclass(frozen=True)
@@ -97,6 +134,8 @@ class LeadView:
     contact: ContactView | None
     spam_reason: str | None = None  # held for spam review by the public form's defence
     consent: ConsentView | None = None
+    crisis_check: CrisisCheckView | None = None  # a possible crisis (shown first on the lead page)
+    clinical_review: ClinicalReviewView | None = None
 
 
 def load_lead_view(session: Session, lead_id: UUID) -> LeadView | None:
@@ -104,6 +143,7 @@ def load_lead_view(session: Session, lead_id: UUID) -> LeadView | None:
     if lead is None:
         return None
     state = session.get(LeadState, lead_id)  # none yet: routing has not touched it
+    classification = _classification(session, lead_id)
     return LeadView(
         id=lead.id,
         reference=lead.reference,
@@ -113,12 +153,61 @@ def load_lead_view(session: Session, lead_id: UUID) -> LeadView | None:
         created_at=lead.created_at,
         organization=lead.organization,
         submitted_by_key_id=lead.submitted_by_key_id,
-        classification=_classification(session, lead_id),
+        classification=classification,
         assignment=_assignment(session, lead_id),
         notifications=_notifications(session, lead_id),
         contact=_contact(session, lead_id),
         spam_reason=lead.spam_reason,
         consent=_consent(session, lead_id),
+        crisis_check=_crisis_check(session, state, classification),
+        clinical_review=_clinical_review(session, state, classification),
+    )
+
+
+def _crisis_check(
+    session: Session, state: LeadState | None, c: ClassificationView | None
+) -> CrisisCheckView | None:
+    if state is None or not state.crisis_check:
+        return None
+    row = session.exec(
+        select(CrisisCheckDecision).where(CrisisCheckDecision.lead_id == state.lead_id)
+    ).first()
+    decision = None
+    if row is not None:
+        decision = DecisionView(
+            row.decision,
+            row.reason,
+            row.note,
+            row.actor,
+            row.coordinator_id,
+            row.decided_at,
+            row.urgency_after,
+        )
+    return CrisisCheckView(
+        state=state.crisis_check,
+        reasons=list(c.possible_crisis_reasons) if c else [],
+        classifier_urgency=c.urgency if c else None,
+        decision=decision,
+    )
+
+
+def _clinical_review(
+    session: Session, state: LeadState | None, c: ClassificationView | None
+) -> ClinicalReviewView | None:
+    if state is None or not state.clinical_review:
+        return None
+    rows = session.exec(
+        select(ClinicalReviewDecision)
+        .where(ClinicalReviewDecision.lead_id == state.lead_id)
+        .order_by(col(ClinicalReviewDecision.decided_at))
+    ).all()
+    return ClinicalReviewView(
+        state=state.clinical_review,
+        contraindications=list(c.contraindications) if c else [],
+        warnings=list(c.warnings) if c else [],
+        decisions=[
+            DecisionView(r.decision, r.reason, r.note, r.actor, r.coordinator_id, r.decided_at) for r in rows
+        ],
     )
 
 
@@ -144,6 +233,10 @@ def _classification(session: Session, lead_id: UUID) -> ClassificationView | Non
         evidence=list(c.evidence),
         classifier_version=c.classifier_version,
         manual_triage=c.manual_triage,
+        possible_crisis=c.possible_crisis,
+        possible_crisis_reasons=list(c.possible_crisis_reasons),
+        contraindications=list(c.contraindications),
+        warnings=list(c.warnings),
     )
 
 

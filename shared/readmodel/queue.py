@@ -42,6 +42,8 @@ class QueueRow:
     owner_name: str | None
     escalation_step: int
     scope: LeadScope
+    crisis_check: str | None = None  # "pending": a possible crisis waiting for a person's decision
+    clinical_review: str | None = None  # "pending": contraindications/warnings await a clinician
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ def load_queue(session: Session, query: QueueQuery) -> list[QueueRow]:
             due_kind=due.get(lead.id, (None, None))[1],
             owner_name=owner_name,
             escalation_step=state.escalation_step,
+            crisis_check=state.crisis_check,
+            clinical_review=state.clinical_review,
             scope=LeadScope(
                 lead_id=lead.id,
                 channel=lead.channel,

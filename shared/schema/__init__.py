@@ -11,6 +11,8 @@ from shared.enums import (
     PIPELINE_STATUSES,
     TERMINAL_STATUSES,
     Channel,
+    ClinicalReview,
+    CrisisCheck,
     LeadStatus,
     NotificationStatus,
     Role,
@@ -44,6 +46,7 @@ from shared.schema.routing import (
     RoutingRuleset,
     SlaDeadline,
 )
+from shared.schema.safety import ClinicalReviewDecision, CrisisCheckDecision
 from shared.schema.smart import SmartAssertionJti, SmartClient
 
 PLATFORM = "platform"
@@ -68,6 +71,8 @@ OWNER: dict[str, str] = {
     "escalation": "routing",
     "reviewer_copy": "routing",
     "routing_alert": "routing",
+    "crisis_check_decision": "routing",
+    "clinical_review_decision": "routing",
     "lead_note": "console",
     "call_attempt": "console",
     "notification": "notify",
@@ -99,8 +104,12 @@ __all__ = [
     "BreakGlassGrant",
     "Channel",
     "Classification",
+    "ClinicalReview",
+    "ClinicalReviewDecision",
     "Consent",
     "Coordinator",
+    "CrisisCheck",
+    "CrisisCheckDecision",
     "DeliveryEvent",
     "Escalation",
     "FhirAttachment",

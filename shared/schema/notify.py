@@ -29,7 +29,7 @@ class Notification(SQLModel, table=True):
     kind: str = Field(max_length=32)
     step: int = 0
     status: str = Field(default=NotificationStatus.pending.value, max_length=16, index=True)
-    provider_message_id: str | None = Field(default=None, max_length=128)
+    provider_message_id: str | None = Field(default=None, max_length=128, index=True)
     attempts: int = 0
     ambiguous_attempts: int = 0  # sends whose outcome was unknown (accepted, response lost)
     last_error: str | None = Field(default=None, max_length=200)
@@ -47,6 +47,9 @@ class Notification(SQLModel, table=True):
     failure_reported_at: datetime | None = Field(
         default=None, sa_type=UtcDateTime
     )  # notification.failed emitted
+    # "email", or "sms" for a page to a pager phone (recipient is then the E.164 number)
+    channel: str = Field(default="email", max_length=8, sa_column_kwargs={"server_default": "email"})
+    ack_code: str | None = Field(default=None, max_length=12, index=True)  # SMS: reply to acknowledge
     overdue_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # no delivery event in time
 
 

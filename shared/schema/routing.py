@@ -38,6 +38,10 @@ class LeadState(SQLModel, table=True):
     # The coordinators the latest routing decision considered (its pools' members, as id strings):
     # a coordinator may read a lead in a pool they belong to (shared/auth/policy.py).
     candidate_ids: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # A CrisisCheck while the lead is (or was) a possible crisis; None for every other lead.
+    crisis_check: str | None = Field(default=None, max_length=16, index=True)
+    # A ClinicalReview while label contraindications or warnings await (or had) a clinician's look.
+    clinical_review: str | None = Field(default=None, max_length=16, index=True)
 
 
 class Classification(SQLModel, table=True):
@@ -54,6 +58,12 @@ class Classification(SQLModel, table=True):
     classifier_version: str = Field(max_length=80)
     manual_triage: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # The safety net (services/routing/domain/safety.py): why this lead is a possible crisis (codes)
+    # while `urgency` stays what the classifier said; and the label contraindications and warnings.
+    possible_crisis: bool = False
+    possible_crisis_reasons: list = json_list()
+    contraindications: list = json_list()
+    warnings: list = json_list()
 
 
 class Coordinator(SQLModel, table=True):
@@ -69,6 +79,8 @@ class Coordinator(SQLModel, table=True):
     on_call: bool = False
     active: bool = True
     max_open_leads: int = 12
+    # E.164 number for SMS pages (crisis, escalation); a staff phone, never a patient's.
+    pager_phone: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     # routing engine directory fields (no working hours configured = always on shift)
     role: str = Field(default="coordinator", max_length=24)  # coordinator|supervisor|clinical_reviewer

@@ -24,6 +24,12 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def live_server():
+    # Load the triage classifier first, as a deployed process does before its first request (the
+    # worker warms it; careroute.workers.warm): a cold build on a busy machine can outlast a test's
+    # 15-second wait for the call screen's preview.
+    from services.triage import get_classifier
+
+    get_classifier()
     server = LiveServer().start()
     yield server
     server.stop()

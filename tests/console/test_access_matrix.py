@@ -24,6 +24,8 @@ from fastapi.routing import iter_route_contexts
 from shared.auth.policy import PolicyKind
 from shared.http.deps import declared_policies
 from shared.links import sign_token
+from tests.console.matrix_console import staff_page_rows
+from tests.console.matrix_requests import review_path
 from tests.console.world import ELSEWHERE, HARBOR, SMART_SCOPES, World, build_world, client_for
 from tests.factories import phone_log, referral, web_form
 from tests.support.auth import ORIGIN, form_token
@@ -82,21 +84,6 @@ def link(action: str, form: dict | None = None):
         if caller.kind == "session":
             data["csrf_token"] = "@session"  # filled in with the caller's token when sent
         return "POST", f"/console/leads/{lead.reference}/{action}", {"data": data}
-
-    return build
-
-
-def desk(pick: str, action: str = "", fields: dict | None = None, **lead):
-    """The console's lead page (GET) or one of its forms (POST, with the session's CSRF token)."""
-
-    def build(world: World, caller):
-        target = world.lead(world.dana if pick == "Dana's" else world.sam, **lead)
-        if not action:
-            return "GET", f"/console/lead/{target.reference}", {}
-        data = dict(fields(world) if callable(fields) else fields or {})
-        if caller.kind == "session":
-            data["csrf_token"] = "@session"
-        return "POST", f"/console/lead/{target.reference}/{action}", {"data": data}
 
     return build
 
@@ -185,10 +172,11 @@ DECLINE = {"reason": "out_of_area", "alternative": {"kind": "988"}}
 PREVIEW = {"notes": "low mood for months, asking about ketamine"}
 CONTACTED = {"status": "contacted"}
 CANNOT_SERVE = {"reason": "out_of_area", "alternative": "988"}
-DECLINE_FORM = {"reason": "out_of_area", "alternative": "988"}
 
 # fmt: off
 #   route                                           target                 provider  call_center coordinator supervisor admin  smart anonymous
+CONFIRM = {"decision": "confirm", "reason": "risk_confirmed_in_contact"}
+
 ROWS = [
     Row("POST /v1/inquiries/web",                     "-",                   (202,      202,       202,       202,       202,   202,   202), plain("POST", "/v1/inquiries/web", web_form())),
     Row("GET /v1/inquiries/web/form",                 "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/v1/inquiries/web/form")),
@@ -217,6 +205,10 @@ ROWS = [
     Row("POST /v1/leads/{lead_id}/reassign",          "mine",                (403,      403,       403,       200,       403,   403,   401), reassign),
     Row("POST /v1/leads/{lead_id}/status",            "mine",                (403,      403,       200,       200,       403,   403,   401), lead_path("mine", "/status", "POST", CONTACTED, status="acknowledged")),
     Row("POST /v1/leads/{lead_id}/status",            "theirs",              (403,      403,       404,       200,       403,   403,   401), lead_path("theirs", "/status", "POST", CONTACTED, status="acknowledged")),
+    Row("POST /v1/leads/{lead_id}/crisis-check",      "mine, possible crisis", (403,    403,       200,       200,       403,   403,   401), lead_path("mine", "/crisis-check", "POST", CONFIRM, urgency="crisis", crisis_check="pending")),
+    Row("POST /v1/leads/{lead_id}/crisis-check",      "theirs, possible crisis", (403,  403,       404,       200,       403,   403,   401), lead_path("theirs", "/crisis-check", "POST", CONFIRM, urgency="crisis", crisis_check="pending")),
+    Row("POST /v1/leads/{lead_id}/clinical-review",   "mine, Dana reviews",  (403,      403,       200,       200,       403,   403,   401), review_path(reviewer=True)),
+    Row("POST /v1/leads/{lead_id}/clinical-review",   "mine, Dana owns it",  (403,      403,       403,       200,       403,   403,   401), review_path(reviewer=False)),
     Row("GET /v1/leads/{lead_id}/routing",            "mine",                (403,      403,       200,       200,       200,   403,   401), lead_path("mine", "/routing")),
     Row("GET /v1/leads/{lead_id}/routing",            "theirs",              (403,      403,       404,       200,       200,   403,   401), lead_path("theirs", "/routing")),
     Row("POST /v1/leads/{lead_id}/break-glass",       "theirs",              (403,      403,       403,       403,       201,   403,   401), lead_path("theirs", "/break-glass", "POST", {"reason": NOTE})),
@@ -237,18 +229,9 @@ ROWS = [
     Row("GET /console/leads/{reference}",             "Dana's link",         (200,      200,       (200, 303), 200,       200,   200,   200), link("open")),
     Row("POST /console/leads/{reference}/acknowledge", "Dana's link",        (200,      200,       200,       200,       200,   200,   200), link("acknowledge")),
     Row("POST /console/leads/{reference}/decline",    "Dana's link",         ((303, 403), (303, 403), (303, 200), (303, 403), (303, 403), 303, 303), link("decline", CANNOT_SERVE)),
-    Row("GET /console/queue",                         "-",                   ((303, 403), (303, 403), (303, 200), (303, 200), (303, 403), 303, 303), plain("GET", "/console/queue")),
-    Row("GET /console/lead/{reference}",              "Dana's",              ((303, 403), (303, 403), (303, 200), (303, 200), (303, 403), 303, 303), desk("Dana's")),
-    Row("GET /console/lead/{reference}",              "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 200), (303, 403), 303, 303), desk("Sam's")),
-    Row("POST /console/lead/{reference}/acknowledge", "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "acknowledge")),
-    Row("POST /console/lead/{reference}/acknowledge", "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "acknowledge")),
-    Row("POST /console/lead/{reference}/claim",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "claim")),
-    Row("POST /console/lead/{reference}/decline",     "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "decline", DECLINE_FORM)),
-    Row("POST /console/lead/{reference}/reassign",    "Dana's",              ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Dana's", "reassign", lambda w: {"coordinator_id": str(w.sam.id)})),
-    Row("POST /console/lead/{reference}/status",      "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "status", CONTACTED, status="acknowledged")),
-    Row("POST /console/lead/{reference}/notes",       "Sam's",               ((303, 403), (303, 403), (303, 404), (303, 303), (303, 403), 303, 303), desk("Sam's", "notes", {"body": "called back"})),
-    Row("POST /console/lead/{reference}/calls",       "Dana's",              ((303, 403), (303, 403), (303, 303), (303, 303), (303, 403), 303, 303), desk("Dana's", "calls", {"outcome": "no_answer"})),
     Row("POST /v1/webhooks/sendgrid",                 "unsigned",            (401,      401,       401,       401,       401,   401,   401), plain("POST", "/v1/webhooks/sendgrid", [])),
+    Row("POST /v1/webhooks/twilio/sms",               "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain("POST", "/v1/webhooks/twilio/sms", {})),
+    Row("POST /v1/webhooks/twilio/status",            "unsigned",            (403,      403,       403,       403,       403,   403,   403), plain("POST", "/v1/webhooks/twilio/status", {})),
     Row("GET /referrals/{reference}/status",          "referrer's link",     (200,      200,       200,       200,       200,   200,   200), referrer_status),
     Row("GET /metrics",                               "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/metrics")),
     Row("GET /console/sign-in",                       "-",                   ((200, 303), (200, 303), (200, 303), (200, 303), (200, 303), 200, 200), plain("GET", "/console/sign-in")),
@@ -279,6 +262,7 @@ ROWS = [
     Row("GET /docs",                                  "-",                   (200,      200,       200,       200,       200,   200,   200), plain("GET", "/docs")),
 ]
 # fmt: on
+ROWS += [Row(*row) for row in staff_page_rows()]  # the staff console's pages: matrix_console.py
 
 
 def expected(row: Row, caller) -> int:

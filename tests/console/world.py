@@ -21,6 +21,7 @@ from shared.schema import (
     Lead,
     LeadContact,
     LeadState,
+    ReviewerCopy,
     Role,
     StaffUser,
 )
@@ -72,6 +73,9 @@ class World:
         by_user: UUID | None = None,
         candidates=(),
         created_at=None,
+        crisis_check: str | None = None,
+        clinical_review: str | None = None,
+        reviewer=None,
     ) -> Lead:
         with unit_of_work() as db:
             lead = Lead(
@@ -92,8 +96,12 @@ class World:
                     coordinator_id=owner.id if owner else None,
                     candidate_ids=[str(c.id) for c in candidates] or None,
                     acknowledged_at=utcnow() if status == "acknowledged" else None,
+                    crisis_check=crisis_check,
+                    clinical_review=clinical_review,
                 )
             )
+            if reviewer is not None:
+                db.add(ReviewerCopy(lead_id=lead.id, coordinator_id=reviewer.id, flags=["warning:pregnancy"]))
             db.add(LeadContact(lead_id=lead.id, name="Casey Patient", phone="+19495550100", message="(test)"))
             db.add(
                 Classification(

@@ -7,9 +7,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 400
 FOLDERS = ("careroute", "services", "shared", "tests", "bench")
-# The triage rewrite running in parallel splits this one (a 936-line classifier); until it lands
-# the file is counted here and nowhere else.
-PENDING_SPLIT = {"services/triage/classifier.py"}
 
 
 def _python_files():
@@ -21,12 +18,5 @@ def _python_files():
 
 
 def test_no_python_file_over_the_limit_outside_migrations():
-    too_long = {name: lines for name, lines in _python_files() if lines > LIMIT and name not in PENDING_SPLIT}
+    too_long = {name: lines for name, lines in _python_files() if lines > LIMIT}
     assert not too_long, f"over {LIMIT} lines: {too_long}"
-
-
-def test_the_pending_split_is_still_pending():
-    """When the triage rewrite lands, this test says so: then drop the entry above."""
-    sizes = dict(_python_files())
-    for name in PENDING_SPLIT:
-        assert sizes.get(name, 0) > LIMIT, f"{name} is split now: remove it from PENDING_SPLIT"

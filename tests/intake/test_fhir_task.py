@@ -106,6 +106,16 @@ def test_task_moves_through_every_state_as_the_lead_moves(client, make_key):
     assert lead["channel"] == "referral" and lead["status"] == "notified"
     assert "depression" in lead["classification"]["conditions"]  # ICD-10-CM F33.2
     assert lead["classification"]["urgency"] == "urgent"  # PHQ-9 item 9 = 1
+    # The screener is above the text's own reading: a possible crisis, decided before acknowledging
+    # (docs/routing.md, the triage safety net).
+    assert lead["possible_crisis"] is True and lead["urgency"] == "crisis"
+    downgrade = {
+        "decision": "downgrade",
+        "urgency": "urgent",
+        "reason": "referrer_clarified",
+        "note": "called Dr. Shah",
+    }
+    _act(client, staff, lead_id, "crisis-check", downgrade)
     steps = [("received", None, None)]
     steps.append(("accepted", "acknowledge", None))
     steps.append(("accepted", "status", {"status": "contacted"}))

@@ -105,6 +105,8 @@ ALLOWED_VIEW_FIELDS = {
     # the person's chosen contact method (call/text/email: a code, validated) and a count
     "preferred_contact_method",
     "spam_review_count",
+    # a "possible crisis — confirm" lead (a flag, no detail)
+    "possible_crisis",
 }
 
 

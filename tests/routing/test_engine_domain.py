@@ -364,6 +364,15 @@ coordinators:
     assert any(line.startswith("clinic.yaml:5: coordinators[0].hours") for line in lines), lines
 
 
+def test_directory_pager_phone_is_normalised_and_a_bad_one_names_its_line():
+    good = "coordinators:\n  - name: Dana\n    email: dana@clinic.example\n    pager_phone: (949) 555-0142\n"
+    assert parse_directory(good, "clinic.yaml").coordinators[0].pager_phone == "+19495550142"
+    bad = "coordinators:\n  - name: Dana\n    email: dana@clinic.example\n    pager_phone: call me\n"
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_directory(bad, "clinic.yaml")
+    assert any("coordinators[0].pager_phone" in line for line in caught.value.lines())
+
+
 def test_shipped_demo_directory_and_rules_parse(demo_dir):
     doc = parse_directory((demo_dir / "clinic.yaml").read_text(), "clinic.yaml")
     people, schedule = snapshot(doc)

@@ -78,6 +78,8 @@ def test_rotation_with_two_keys_is_batched_resumable_idempotent_and_frees_the_ol
             for name in (
                 "break_glass_grant.reason",
                 "call_attempt.note",
+                "clinical_review_decision.note",
+                "crisis_check_decision.note",
                 "fhir_attachment.data",
                 "fhir_resource.body",
                 "lead_note.body",

@@ -82,3 +82,26 @@ def test_running_relay_publishes_rows_committed_after_it_started(db):
         stop.set()
         relay.join(10)
     assert unpublished() == 0
+
+
+def test_the_relay_publishes_crisis_events_before_an_older_backlog(db):
+    with unit_of_work() as session:
+        for _ in range(5):
+            add_event(session, LeadReceivedV1(lead_id=uuid4(), channel="web"))
+        crisis = LeadReceivedV1(lead_id=uuid4(), channel="web", risk_flag=True)
+        add_event(session, crisis)
+    order: list[str] = []
+    published, failed = publish_pending(lambda row: order.append(row.queue), limit=3)
+    assert (published, failed) == (3, False)
+    assert order == ["crisis", "classify", "classify"]
+
+
+def test_the_crisis_relay_publishes_only_crisis_events(db):
+    with unit_of_work() as session:
+        for _ in range(3):
+            add_event(session, LeadReceivedV1(lead_id=uuid4(), channel="web"))
+        add_event(session, LeadReceivedV1(lead_id=uuid4(), channel="web", risk_flag=True))
+    order: list[str] = []
+    assert publish_pending(lambda row: order.append(row.queue), crisis_only=True) == (1, False)
+    assert publish_pending(lambda row: order.append(row.queue), crisis_only=True) == (0, False)
+    assert order == ["crisis"]

@@ -16,6 +16,7 @@ import pytest
 from services.triage import get_classifier, screen_text_for_risk
 from services.triage.scoring import load_cases
 from services.triage.types import TriageInput
+from tests.triage.test_blind3 import rule_reading
 
 BLIND5 = Path(__file__).resolve().parents[1] / "data" / "triage_blind5.jsonl"
 
@@ -69,7 +70,10 @@ def test_new_crisis_wordings_are_crisis(text):
     ],
 )
 def test_new_passive_wordings_are_urgent(text):
-    assert _classify(text).urgency == "urgent"
+    # the rule-based reading says urgent; the learned opinion may raise it (higher level wins)
+    result = _classify(text)
+    assert rule_reading(result) == "urgent"
+    assert result.urgency in ("urgent", "crisis")
 
 
 @pytest.mark.parametrize(

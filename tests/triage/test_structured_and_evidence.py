@@ -87,7 +87,7 @@ def test_version_changes_when_a_rule_file_changes(tmp_path):
     for path in RULES_DIR.glob("*.yaml"):
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     before = load_rules(tmp_path).version
-    assert before == CLASSIFIER_VERSION
+    assert before == load_rules(RULES_DIR).version
     with open(tmp_path / "conditions.yaml", "a", encoding="utf-8") as fh:
         fh.write("\n# clinician note\n")
     assert load_rules(tmp_path).version != before
@@ -95,7 +95,7 @@ def test_version_changes_when_a_rule_file_changes(tmp_path):
 
 def test_to_dict_is_the_jsonl_shape():
     d = run("Referral: MDD.").to_dict()
-    assert set(d) == {"conditions", "primary_condition", "urgency", "veteran", "flags", "evidence"}
+    assert set(d) == {"conditions", "primary_condition", "urgency", "veteran", "flags", "possible_crisis", "evidence"}
     json.dumps(d)
 
 
@@ -114,7 +114,7 @@ def test_classify_jsonl_writes_results_and_errors_without_text():
     assert [r["id"] for r in rows] == ["a", "b", "c", "d", None]
     assert rows[0]["urgency"] == "crisis"
     assert rows[1]["urgency"] == "urgent" and rows[2]["urgency"] == "urgent"
-    assert set(rows[0]) == {"id", "conditions", "primary_condition", "urgency", "veteran", "flags", "evidence",
+    assert set(rows[0]) == {"id", "conditions", "primary_condition", "urgency", "veteran", "flags", "possible_crisis", "evidence",
                             "classifier_version"}
     assert all(r["classifier_version"] == CLASSIFIER_VERSION for r in rows)
     assert "error" in rows[3] and "error" in rows[4]

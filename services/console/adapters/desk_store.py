@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlmodel import Session, col, select
 
 from shared.auth.policy import LeadScope
-from shared.readmodel.lead_page import LeadPage, load_lead_page
+from shared.readmodel.dashboard import LeadFact, load_lead_facts
+from shared.readmodel.lead_page import AuditRow, LeadPage, load_lead_page, name_actors
 from shared.readmodel.lead_scope import load_lead_scope
 from shared.readmodel.lead_view import LeadView, load_lead_view
 from shared.readmodel.queue import QueueQuery, QueueRow, load_queue
-from shared.schema import Coordinator, Lead
+from shared.schema import AuditEvent, Coordinator, Lead, StaffUser
 
 
 class SqlLeadDesk:
@@ -42,3 +44,20 @@ class SqlLeadDesk:
 
     def add(self, row: object) -> None:
         self.session.add(row)
+
+    def lead_facts(self, since: datetime) -> list[LeadFact]:
+        return load_lead_facts(self.session, since)
+
+    def name_actors(self, events: list[AuditEvent]) -> list[AuditRow]:
+        return name_actors(self.session, events)
+
+    def actor_for_email(self, email: str) -> str | None:
+        user = self.session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
+        return f"user:{user.id}" if user else None
+
+    def references(self, lead_ids: list[UUID]) -> dict[UUID, str]:
+        if not lead_ids:
+            return {}
+        return dict(
+            self.session.exec(select(Lead.id, Lead.reference).where(col(Lead.id).in_(lead_ids))).all()
+        )

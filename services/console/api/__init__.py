@@ -5,6 +5,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from services.console.api import audit, break_glass, desk, sign_in
+    from services.console.api import audit, break_glass, desk, oversight, sign_in
 
-    return [sign_in.router, audit.router, break_glass.router, desk.router]
+    return [sign_in.router, audit.router, break_glass.router, desk.router, oversight.router]

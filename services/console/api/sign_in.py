@@ -25,6 +25,7 @@ from shared.http.csrf import same_origin
 from shared.http.deps import DbSession, client_ip, console_session, public
 from shared.http.pages import NO_STORE, render_page
 from shared.http.ratelimit import rate_limit
+from shared.http.staff import staff_menu
 from shared.schema import StaffSession, StaffUser
 
 from services.console.app import sign_in as flow
@@ -221,6 +222,7 @@ def landing(request: Request, db: DbSession):
         TEMPLATES,
         "landing.html",
         title="CareRoute console",
+        me=staff_menu(user.display_name, user.role, token),
         user=user,
         mfa=bool(user.totp_secret),
         csrf_token=csrf_token_for(token),

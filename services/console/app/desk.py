@@ -87,6 +87,7 @@ class LeadScreen:
     may_claim: bool
     may_reassign: bool
     relation: str
+    may_review: bool = False  # the copied clinical reviewer or a supervisor (clinical review)
 
 
 def _scoped(desk: LeadDesk, caller: Caller, reference: str, now: datetime):
@@ -132,6 +133,7 @@ def open_lead(
         may_claim=policy.may_act(caller, scope, claim=True) and scope.status in CLAIMABLE,
         may_reassign=caller.role == Role.supervisor,
         relation=RELATION_WORDS.get(found, "") if found else "",
+        may_review=policy.may_review(caller, scope),
     )
 
 

@@ -56,6 +56,28 @@ DONE_WORDS = {
     "status": "Status changed.",
     "notes": "Note saved.",
     "calls": "Call attempt logged.",
+    "crisis-check": "Recorded: the crisis check is decided.",
+    "clinical-review": "Clinician review recorded.",
+}
+CONFIRM_WORDS = {
+    "risk_confirmed_in_contact": "Risk confirmed in contact",
+    "risk_confirmed_by_records": "Risk confirmed by records or the referrer",
+    "could_not_reach": "Could not reach them: treat as a crisis",
+    "other": "Other (say in the note)",
+}
+DOWNGRADE_WORDS = {
+    "no_current_risk_in_contact": "Spoke with them: no current risk",
+    "risk_is_historical": "The risk is in the past",
+    "about_someone_else": "The words are about someone else",
+    "figure_of_speech": "A figure of speech",
+    "referrer_clarified": "The referrer clarified",
+    "other": "Other (say in the note)",
+}
+REVIEW_WORDS = {"cleared": "Cleared", "needs_info": "Needs more information", "not_suitable": "Not suitable"}
+NOT_SUITABLE_WORDS = {
+    "label_contraindication": "A label contraindication",
+    "warning_not_manageable": "A warning that cannot be managed here",
+    "other": "Other (say in the note)",
 }
 PROBLEM_WORDS = {
     "body_refused": "Write the note first (at most 4000 characters).",
@@ -72,4 +94,11 @@ PROBLEM_WORDS = {
     "coordinator_required": "Choose who claims it.",
     "closed": "The lead is already closed.",
     "nobody_available": "Nobody else could take it now: the lead waits for the next coordinator.",
+    "crisis_check_pending": "Confirm or downgrade this possible crisis first.",
+    "crisis_check_decided": "This possible crisis was already decided.",
+    "not_a_possible_crisis": "This lead is not a possible crisis.",
+    "downgrade_refused": "A screener or the referrer's urgency does not allow that downgrade.",
+    "validation_failed": "Fill in every field the form asks for.",
+    "reason_required": "Say why it is not suitable.",
+    "no_clinical_review": "This lead has nothing for a clinician to review.",
 }

@@ -194,6 +194,36 @@ class ClassificationOut(BaseModel):
     evidence: list[dict] | None = None  # patient text spans: not shown to referrers
     classifier_version: str
     manual_triage: bool
+    possible_crisis: bool = False
+    possible_crisis_reasons: list[str] = []
+    contraindications: list[str] = []  # Spravato/ketamine label contraindications (codes)
+    warnings: list[str] = []  # label warnings and clinic policy (codes)
+
+
+class DecisionOut(BaseModel):
+    decision: str
+    reason: str | None
+    note: str | None  # PHI: staff only
+    decided_by: str | None  # staff only
+    coordinator_id: UUID | None
+    decided_at: datetime
+    urgency_after: str | None = None
+
+
+class CrisisCheckOut(BaseModel):
+    """A "possible crisis — confirm" lead: pending until a person confirms or downgrades it."""
+
+    state: str
+    reasons: list[str]
+    classifier_urgency: str | None
+    decision: DecisionOut | None
+
+
+class ClinicalReviewOut(BaseModel):
+    state: str
+    contraindications: list[str]
+    warnings: list[str]
+    decisions: list[DecisionOut]
 
 
 class AssignmentOut(BaseModel):
@@ -236,6 +266,9 @@ class LeadOut(BaseModel):
     contact: ContactOut | None = None  # staff roles only
     consent: ConsentOut | None = None  # staff roles only
     spam_reason: str | None = None  # staff roles only: why the lead waits for spam review
+    possible_crisis: bool = False  # on the crisis lane until confirmed or downgraded
+    crisis_check: CrisisCheckOut | None = None
+    clinical_review: ClinicalReviewOut | None = None
 
 
 class TriagePreviewOut(BaseModel):

@@ -8,7 +8,16 @@ from uuid import UUID
 
 from sqlmodel import Session, col, func, select
 
-from shared.schema import OPEN_STATUSES, Assignment, Coordinator, Lead, LeadContact, LeadState, LeadStatus
+from shared.schema import (
+    OPEN_STATUSES,
+    Assignment,
+    Coordinator,
+    CrisisCheck,
+    Lead,
+    LeadContact,
+    LeadState,
+    LeadStatus,
+)
 
 
 class NoticeSubjects:
@@ -58,6 +67,13 @@ class NoticeSubjects:
         return self.session.exec(
             select(LeadContact.preferred_contact_method).where(LeadContact.lead_id == lead_id)
         ).first()
+
+    def possible_crisis_pending(self, lead_id: UUID) -> bool:
+        """A possible crisis nobody has confirmed or downgraded yet (routing's lead_state, read only)."""
+        return (
+            self.session.exec(select(LeadState.crisis_check).where(LeadState.lead_id == lead_id)).first()
+            == CrisisCheck.pending
+        )
 
     def spam_review_count(self, since: datetime) -> int:
         """Leads held for spam review since `since` (supervisors see the number in their digest)."""

@@ -8,6 +8,7 @@ workers, a redelivered task and a webhook can race and still leave one consisten
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -32,6 +33,7 @@ from shared.schema import (
 from services.notify.adapters.notice_subjects import NoticeSubjects
 from services.notify.domain import webhook
 from services.notify.domain.notice import NoticeKey, WebhookOutcome
+from services.notify.domain.page import CODE_DIGITS, EMAIL_CHANNEL, SMS_CHANNEL
 
 PENDING = NotificationStatus.pending.value
 SENDING = NotificationStatus.sending.value
@@ -96,6 +98,8 @@ class SqlNotifyRepository(NoticeSubjects):
             coordinator_id=key.coordinator_id,
             urgency=key.urgency,
             triggered_at=key.triggered_at,
+            channel=key.channel,
+            ack_code=reply_code() if key.channel == SMS_CHANNEL else None,
         )
         try:
             with self.session.begin_nested():
@@ -242,6 +246,7 @@ class SqlNotifyRepository(NoticeSubjects):
                 select(Notification.id)
                 .where(col(Notification.status).in_((PENDING, SENDING)))
                 .where(Notification.urgency == "crisis")
+                .where(Notification.channel == EMAIL_CHANNEL)  # an unsent page has its own alarm
                 .where(col(Notification.kind).in_(sorted(kinds)))
                 .where(col(Notification.failure_reported_at).is_(None))
                 .where(col(Notification.triggered_at) < triggered_before)
@@ -335,6 +340,11 @@ class SqlNotifyRepository(NoticeSubjects):
             self.session.add(row)
         self.session.flush()
         return outcome
+
+
+def reply_code() -> str:
+    """The digits a paged person texts back: random, so a code cannot be guessed from another."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
 def event_key(event: webhook.DeliveryEvent) -> str:

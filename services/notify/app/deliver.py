@@ -101,6 +101,7 @@ def coordinator_notice(
             sla_deadline=acknowledge_by,
             step=step,
             preferred_contact_method=repo.preferred_contact_method(lead.id),
+            possible_crisis=repo.possible_crisis_pending(lead.id),
         )
         key = NoticeKey(
             kind=kind,

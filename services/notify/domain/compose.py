@@ -117,6 +117,8 @@ class NotificationView:
     about_name: str | None = None  # a staff member an alert is about (never a patient)
     preferred_contact_method: str | None = None  # call, text or email: a code, not a contact detail
     spam_review_count: int = 0  # supervisors' digest: public-form leads held for spam review
+    # A "possible crisis — confirm" lead: crisis lane until a signed-in person confirms or downgrades.
+    possible_crisis: bool = False
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, KINDS)
@@ -143,7 +145,10 @@ class NotificationView:
             raise ValueError("step and spam_review_count must not be negative")
         if self.kind == "referral_status" and self.status_word is None:
             raise ValueError("referral_status needs status_word")
-        if self.kind in ("lead_assigned", "crisis_repeat", "escalation") and self.urgency is None:
+        if (
+            self.kind in ("lead_assigned", "crisis_repeat", "escalation", "crisis_checked")
+            and self.urgency is None
+        ):
             raise ValueError(f"{self.kind} needs urgency")
 
 
@@ -177,6 +182,16 @@ def _subject(view: NotificationView, ctx: dict) -> str:
     ref = view.reference
     urgency = view.urgency
     tag = "[CareRoute]"
+    if (
+        view.possible_crisis
+        and urgency == "crisis"
+        and view.kind in ("lead_assigned", "crisis_repeat", "escalation")
+    ):
+        if view.kind == "lead_assigned":
+            return f"{tag} POSSIBLE CRISIS lead {ref} — confirm or downgrade now"
+        if view.kind == "crisis_repeat":
+            return f"{tag} POSSIBLE CRISIS lead {ref} still not confirmed — act now (page {view.step})"
+        return f"{tag} Escalation step {view.step}: POSSIBLE CRISIS lead {ref} not acknowledged"
     if view.kind == "lead_assigned":
         if urgency == "crisis":
             return f"{tag} CRISIS lead {ref} — acknowledge now"
@@ -194,6 +209,10 @@ def _subject(view: NotificationView, ctx: dict) -> str:
         return f"{tag} Escalation step {view.step}: {label} lead {ref} not acknowledged"
     if view.kind == "reassignment":
         return f"{tag} Lead {ref} reassigned to you"
+    if view.kind == "crisis_checked":
+        if urgency == "crisis":
+            return f"{tag} CRISIS lead {ref} confirmed — acknowledge now"
+        return f"{tag} Lead {ref} downgraded to {ctx['priority_label']} — crisis pages stopped"
     if view.kind == "daily_digest":
         n = len(view.digest_items)
         return f"{tag} Daily digest: {n} open lead{'s' if n != 1 else ''}"
@@ -219,7 +238,10 @@ def _context(view: NotificationView) -> dict:
         "step": view.step,
         "status_word": view.status_word,
         "urgency": view.urgency,
-        "priority_label": _PRIORITY_LABEL.get(view.urgency or "", "Not yet set"),
+        "priority_label": "POSSIBLE CRISIS"
+        if view.possible_crisis and view.urgency == "crisis"
+        else _PRIORITY_LABEL.get(view.urgency or "", "Not yet set"),
+        "possible_crisis": view.possible_crisis and view.urgency == "crisis",
         "channel_label": _CHANNEL_LABEL.get(view.channel or "", "Unknown"),
         "received": format_utc(view.received_at),
         "deadline": format_utc(view.sla_deadline) if view.sla_deadline else None,

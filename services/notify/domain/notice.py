@@ -22,6 +22,7 @@ class NoticeKey:
     assignment_id: UUID | None = None
     urgency: str | None = None
     triggered_at: datetime | None = None
+    channel: str = "email"  # or "sms": a page to a pager phone (recipient is the number)
 
 
 @dataclass

@@ -19,6 +19,7 @@ class NoticeKind(StrEnum):
     referral_received = "referral_received"
     referral_status = "referral_status"
     alert = "alert"
+    crisis_checked = "crisis_checked"  # a possible crisis confirmed (urgency crisis) or downgraded
 
 
 # Notices to a coordinator about one lead: when one fails for good, routing must move the ladder on

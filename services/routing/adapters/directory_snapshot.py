@@ -3,7 +3,7 @@ and the live rules — read on the repository's session (SqlRoutingRepository mi
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlmodel import Session, col, func, select
@@ -48,17 +48,23 @@ class DirectorySnapshot:
                 .group_by(LeadState.coordinator_id)
             ).all()
         )
-        recent = self.session.exec(
-            select(Assignment.coordinator_id, Assignment.created_at)
-            .where(col(Assignment.created_at) >= now - timedelta(hours=48))
-            .where(col(Assignment.kind).in_(_COUNTED_KINDS))
-        ).all()
-        people = []
-        for c in rows:
-            person = to_person(c, open_counts.get(c.id, 0))
-            day_start = start_of_local_day(person, now)
-            new_today = sum(1 for cid, at in recent if cid == c.id and at >= day_start)
-            people.append(person.with_counts(new_today=new_today))
+        people = [to_person(c, open_counts.get(c.id, 0)) for c in rows]
+        # New assignments since each person's local midnight, counted by the database: one
+        # aggregate per distinct day start (one per time zone in use), not every row of the last
+        # two days read into Python on each decision (under a burst that grew with every lead).
+        starts = {p.id: start_of_local_day(p, now) for p in people}
+        new_today: dict[UUID, int] = {}
+        for day_start in set(starts.values()):
+            counted = self.session.exec(
+                select(Assignment.coordinator_id, func.count())
+                .where(col(Assignment.created_at) >= day_start)
+                .where(col(Assignment.kind).in_(_COUNTED_KINDS))
+                .group_by(Assignment.coordinator_id)
+            ).all()
+            for cid, n in counted:
+                if starts.get(cid) == day_start:
+                    new_today[cid] = n
+        people = [p.with_counts(new_today=new_today.get(p.id, 0)) for p in people]
         return people
 
     def schedule(self) -> Schedule:
@@ -83,7 +89,11 @@ class DirectorySnapshot:
         return Schedule(layers, overrides)
 
     def ruleset(self) -> Ruleset:
-        return current_ruleset(self.session)
+        # Once per unit of work: a decision and its SLA both ask, and the document is parsed each time.
+        cached = self.__dict__.get("_ruleset")
+        if cached is None:
+            cached = self.__dict__["_ruleset"] = current_ruleset(self.session)
+        return cached
 
 
 def current_ruleset(session: Session) -> Ruleset:

@@ -121,6 +121,7 @@ def import_directory(
         row.weight = entry.weight
         row.active = entry.active
         row.on_call = entry.on_call
+        row.pager_phone = entry.pager_phone
         session.add(row)
         rows[email] = row
     session.flush()
@@ -224,6 +225,8 @@ def export_directory(session: Session) -> dict:
         entry["active"] = c.active
         if c.on_call:
             entry["on_call"] = True
+        if c.pager_phone:
+            entry["pager_phone"] = c.pager_phone
         for label, ref in (("supervisor", c.supervisor_id), ("backup", c.backup_id)):
             if ref in by_id:
                 entry[label] = by_id[ref].email

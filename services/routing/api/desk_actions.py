@@ -13,14 +13,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from shared.clock import utcnow
-from shared.errors import DomainError
+from shared.errors import DomainError, validation_error
 from shared.http.deps import DbSession, console_session
 from shared.http.staff import STAFF_ROLES, redirect, refusal, signed_in_staff, to_sign_in
 
 from services.routing.adapters.repository import SqlRoutingRepository
-from services.routing.app import actions
+from services.routing.api.safety import ClinicalReviewIn, CrisisCheckIn, check_crisis_form
+from services.routing.app import actions, safety
 from services.routing.domain.lifecycle import is_cannot_serve
 
 router = APIRouter(
@@ -132,3 +134,68 @@ def set_status(
         actions.set_lead_status(repo, caller, lead_id, status, reason or None, offered, utcnow())
 
     return _run(request, session, reference, csrf_token, "status", act)
+
+
+@router.post("/console/lead/{reference}/crisis-check", response_class=HTMLResponse)
+def crisis_check(
+    request: Request,
+    reference: str,
+    session: DbSession,
+    decision: str = Form("", max_length=16),
+    urgency: str = Form("", max_length=16),
+    reason: str = Form("", max_length=48),
+    note: str = Form("", max_length=2000),
+    csrf_token: str = Form(""),
+):
+    """Confirm or downgrade a possible crisis, signed in (the API's rules: app/safety.py)."""
+
+    def act(repo, caller, lead_id):
+        try:
+            body = CrisisCheckIn(
+                decision=decision, urgency=urgency or None, reason=reason, note=note.strip() or None
+            )
+        except ValidationError:
+            raise validation_error([]) from None
+        check_crisis_form(body)
+        safety.decide_crisis_check(
+            repo,
+            caller,
+            lead_id,
+            decision=body.decision,
+            urgency=body.urgency,
+            reason=body.reason.value,
+            note=body.note,
+            now=utcnow(),
+        )
+
+    return _run(request, session, reference, csrf_token, "crisis-check", act)
+
+
+@router.post("/console/lead/{reference}/clinical-review", response_class=HTMLResponse)
+def clinical_review(
+    request: Request,
+    reference: str,
+    session: DbSession,
+    decision: str = Form("", max_length=16),
+    reason: str = Form("", max_length=48),
+    note: str = Form("", max_length=2000),
+    csrf_token: str = Form(""),
+):
+    """The copied clinical reviewer's (or a supervisor's) decision on contraindications and warnings."""
+
+    def act(repo, caller, lead_id):
+        try:
+            body = ClinicalReviewIn(decision=decision, reason=reason or None, note=note.strip() or None)
+        except ValidationError:
+            raise validation_error([]) from None
+        safety.review_lead(
+            repo,
+            caller,
+            lead_id,
+            decision=body.decision.value,
+            reason=body.reason.value if body.reason else None,
+            note=body.note,
+            now=utcnow(),
+        )
+
+    return _run(request, session, reference, csrf_token, "clinical-review", act)

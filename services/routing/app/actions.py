@@ -18,7 +18,7 @@ from shared.auth import policy
 from shared.caller import Caller
 from shared.errors import DomainError
 from shared.events import ReferralStatusChangedV1
-from shared.schema import OPEN_STATUSES, Channel, Lead, LeadState, LeadStatus, Role, Urgency
+from shared.schema import OPEN_STATUSES, Channel, CrisisCheck, Lead, LeadState, LeadStatus, Role, Urgency
 from shared.settings import get_settings
 
 from services.routing.app.ports import RoutingRepository
@@ -163,6 +163,7 @@ def acknowledge(
         if state.status == LeadStatus.acknowledged:
             return state.status  # twice is once
         raise ActionRefused("not_acknowledgeable", f"A {state.status} lead cannot be acknowledged")
+    refuse_while_possible_crisis(state)
     if coordinator_id is not None and coordinator_id != state.coordinator_id:
         return claim(repo, lead, state, coordinator_id, actor, now)
     owner = repo.coordinator(state.coordinator_id)
@@ -178,6 +179,13 @@ def acknowledge(
     start_contact_clock(repo, lead, state, now)
     _tell_referrer(repo, lead, "accepted")
     return state.status
+
+
+def refuse_while_possible_crisis(state: LeadState) -> None:
+    """A possible crisis is confirmed or downgraded first, by a signed-in person (app/safety.py):
+    acknowledging would stop the crisis pages before anyone decided it is not a crisis."""
+    if state.crisis_check == CrisisCheck.pending:
+        raise ActionRefused("crisis_check_pending", "Confirm or downgrade this possible crisis first")
 
 
 def start_contact_clock(repo: RoutingRepository, lead: Lead, state: LeadState, now: datetime) -> None:
@@ -204,6 +212,7 @@ def claim(
 ) -> str:
     if state.status not in CLAIMABLE:
         raise ActionRefused("not_claimable", f"A {state.status} lead cannot be claimed")
+    refuse_while_possible_crisis(state)
     coordinator = _active_coordinator(repo, coordinator_id)
     text = f"claimed by {coordinator.name}"
     assign(

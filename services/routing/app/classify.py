@@ -17,10 +17,11 @@ from uuid import UUID
 from shared.events import LeadClassifiedV1
 from shared.logging import get_logger
 from shared.retry import RetryLater, backoff
-from shared.schema import Classification, LeadStatus, Urgency
+from shared.schema import Classification, ClinicalReview, CrisisCheck, LeadStatus, Urgency
 from shared.tasks import CLASSIFY_LEAD
 
 from services.routing.app.ports import RoutingRepository
+from services.routing.domain.safety import possible_crisis_reasons
 from services.routing.domain.triage_input import build_triage_input
 from services.triage import TriageResult, classify
 
@@ -100,7 +101,19 @@ def finish(
             flags=result.flags,
             evidence=result.evidence,
             classifier_version=result.version,
+            contraindications=list(result.contraindications),
+            warnings=list(result.warnings),
         )
+        reasons = possible_crisis_reasons(
+            result.urgency, result.possible_crisis, job.risk_flag, result.evidence
+        )
+        if reasons:
+            # Never routine, never waiting: the crisis lane until a person confirms or downgrades.
+            classification.possible_crisis = True
+            classification.possible_crisis_reasons = reasons
+            state.crisis_check = CrisisCheck.pending
+        if classification.contraindications or classification.warnings:
+            state.clinical_review = ClinicalReview.pending  # a clinician looks; nobody is rejected
         state.status = LeadStatus.classified
     else:
         # Never dropped: a person triages it, and until then it is treated as urgent (or a
@@ -122,11 +135,19 @@ def finish(
         )
         state.status = LeadStatus.manual_triage
         log.error("lead_needs_manual_triage", attempts=job.attempt)
-    state.urgency = classification.urgency
+    # The lane: the classifier's urgency, or crisis while a possible crisis awaits a person.
+    state.urgency = Urgency.crisis if classification.possible_crisis else classification.urgency
     state.status_changed_at = now
     repo.add(classification)
-    audit = {"urgency": classification.urgency, "version": classification.classifier_version}
-    if held_for_spam_review(lead.spam_reason, classification.urgency):
+    audit = {"urgency": state.urgency, "version": classification.classifier_version}
+    if classification.possible_crisis:
+        audit |= {
+            "possible_crisis": classification.possible_crisis_reasons,
+            "classifier_urgency": classification.urgency,
+        }
+    if state.clinical_review:
+        audit["clinical_review"] = state.clinical_review  # the codes stay on the classification
+    if held_for_spam_review(lead.spam_reason, state.urgency):
         # Not routed, not emailed: it waits for a person to review it (counted in supervisors'
         # digests). A crisis is never held: it is routed below, spam flag or not.
         state.status = LeadStatus.spam_review
@@ -141,11 +162,18 @@ def finish(
     repo.emit(
         LeadClassifiedV1(
             lead_id=lead.id,
-            urgency=classification.urgency,
+            urgency=state.urgency,
             classifier_version=classification.classifier_version,
             manual_triage=classification.manual_triage,
+            possible_crisis=classification.possible_crisis,
             correlation_id=correlation_id,
         )
     )
-    log.info("lead_classified", urgency=classification.urgency, manual_triage=classification.manual_triage)
+    log.info(
+        "lead_classified",
+        urgency=state.urgency,
+        manual_triage=classification.manual_triage,
+        possible_crisis=classification.possible_crisis,
+        clinical_review=bool(state.clinical_review),
+    )
     return classification

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from shared.caller import Caller, CallerKind
 from shared.links import LinkClaim, LinkInvalid, verify_token
-from shared.schema import OPEN_STATUSES, Lead, LeadState, LeadStatus
+from shared.schema import OPEN_STATUSES, CrisisCheck, Lead, LeadState, LeadStatus
 
 from services.routing.app.actions import acknowledge, decline
 from services.routing.app.ports import RoutingRepository
@@ -46,6 +46,7 @@ class LinkView:
     # The browser is signed in as the person the link was sent to: the console's lead page (with
     # the person's details, audited there) is theirs to open instead.
     recipient_signed_in: bool = False
+    possible_crisis: bool = False  # confirm or downgrade first, signed in: the link cannot
 
 
 def _load(repo: RoutingRepository, reference: str, token: str) -> tuple[LinkClaim, Lead, LeadState, Relation]:
@@ -91,11 +92,14 @@ def open_link(
         urgency=state.urgency,
         status=state.status,
         created_at=lead.created_at,
-        can_acknowledge=state.status in UNACKNOWLEDGED and relation in (Relation.owner, Relation.escalated),
+        can_acknowledge=state.status in UNACKNOWLEDGED
+        and relation in (Relation.owner, Relation.escalated)
+        and state.crisis_check != CrisisCheck.pending,
         acknowledge_label="Acknowledge" if relation == Relation.owner else "Take this lead",
         can_decline=declinable and recipient,
         sign_in_to_decline=declinable and not recipient,
         recipient_signed_in=recipient,
+        possible_crisis=state.crisis_check == CrisisCheck.pending,
     )
 
 
@@ -106,6 +110,24 @@ def acknowledge_by_link(repo: RoutingRepository, reference: str, token: str, now
         raise LinkInvalid("link_not_for_you")
     try:
         return acknowledge(repo, lead, state, claim.coordinator_id, _actor(claim), now)
+    except ActionRefused:
+        return state.status
+
+
+def acknowledge_by_page(repo: RoutingRepository, lead_id, coordinator_id, now: datetime) -> str:
+    """An SMS page's reply code: the same rights as the page's link (owner or a person the ladder
+    told may acknowledge; anyone else changes nothing). The lead's status afterwards."""
+    held = repo.lock(lead_id)
+    if held is None:
+        return "unknown"
+    lead, state = held
+    owner = state.coordinator_id == coordinator_id
+    if not owner and not (
+        state.status in UNACKNOWLEDGED and coordinator_id in repo.escalation_recipients(lead.id)
+    ):
+        return "not_for_you"
+    try:
+        return acknowledge(repo, lead, state, coordinator_id, f"sms:{coordinator_id}", now)
     except ActionRefused:
         return state.status
 

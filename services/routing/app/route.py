@@ -15,7 +15,16 @@ from uuid import UUID
 from shared.errors import TransientError
 from shared.events import LeadClassifiedV1, LeadRoutedV1
 from shared.logging import get_logger
-from shared.schema import Assignment, Lead, LeadState, LeadStatus, ReviewerCopy, SlaDeadline, Urgency
+from shared.schema import (
+    Assignment,
+    CrisisCheck,
+    Lead,
+    LeadState,
+    LeadStatus,
+    ReviewerCopy,
+    SlaDeadline,
+    Urgency,
+)
 
 from services.routing.app.coverage import raise_alert
 from services.routing.app.ports import RoutingRepository
@@ -24,6 +33,7 @@ from services.routing.domain.directory import Person, out_of_office_until
 from services.routing.domain.engine import Decision, LeadFacts, Via, WaitReason, decide
 from services.routing.domain.lifecycle import ROUTABLE, raises_urgency
 from services.routing.domain.oncall import on_call_at
+from services.routing.domain.safety import review_reasons
 from services.routing.domain.sla import acknowledge_by
 
 log = get_logger(__name__)
@@ -63,6 +73,7 @@ def facts(repo: RoutingRepository, lead: Lead, state: LeadState) -> LeadFacts:
         channel=lead.channel,
         organization=lead.organization,
         region=lead.region,
+        review_reasons=review_reasons(c.contraindications, c.warnings) if c else (),
     )
 
 
@@ -284,6 +295,7 @@ def assign(
                 acknowledge_by=due,
                 repeat_contact=repeat,
                 reassigned=reassigned,
+                possible_crisis=state.crisis_check == CrisisCheck.pending,
                 correlation_id=correlation_id,
             )
         )

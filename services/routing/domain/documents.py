@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
+import phonenumbers
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
@@ -21,6 +22,16 @@ DAY_KEY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _e164(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        raise ValueError("pager_phone is not a phone number") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError("pager_phone is not a phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _check_zone(value: str) -> str:
@@ -66,8 +77,14 @@ class CoordinatorDoc(_Strict):
     weight: float = Field(1.0, gt=0, le=10)
     active: bool = True
     on_call: bool = False
+    pager_phone: str | None = None  # for SMS pages (crisis, escalation): normalised to E.164
     supervisor: EmailStr | None = None
     backup: EmailStr | None = None
+
+    @field_validator("pager_phone")
+    @classmethod
+    def _pager(cls, value):
+        return None if value is None else _e164(value)
 
     @field_validator("timezone")
     @classmethod

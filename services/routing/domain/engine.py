@@ -56,6 +56,8 @@ class LeadFacts:
     channel: str = "web"
     organization: str | None = None
     region: str | None = None
+    # Label contraindications and warnings (codes like "contraindication:…"): always a reviewer copy.
+    review_reasons: tuple[str, ...] = ()
 
 
 @dataclass
@@ -292,7 +294,7 @@ def _copy_reviewer(
     review = ruleset.review
     if review is None:
         return
-    flags = sorted(set(review.flags) & set(lead.flags))
+    flags = sorted(set(review.flags) & set(lead.flags)) + list(lead.review_reasons)
     if not flags:
         return
     members = pool_members(review.pool, ruleset.pools.get(review.pool), people, lead)

@@ -165,3 +165,39 @@ class CoverageReport:
     @property
     def covered(self) -> bool:
         return not self.gaps
+
+
+@dataclass
+class Shift:
+    start: datetime
+    end: datetime
+    names: tuple[str, ...]  # empty: nobody on call (a gap)
+    source: str
+
+
+def shifts(
+    schedule: Schedule, people: dict[UUID, Person], start: datetime, horizon: timedelta = timedelta(days=14)
+) -> list[Shift]:
+    """Who is on call from `start` on, as consecutive shifts (a gap is a shift with nobody), cut at
+    the same change points the coverage check uses."""
+    end = start + horizon
+    points = {start}
+    for layer in schedule.layers:
+        points.update(layer.change_points(start, end))
+    for override in schedule.overrides:
+        points.update(p for p in (override.starts_at, override.ends_at) if start < p < end)
+    for person in people.values():
+        for begin, finish in person.out_of_office:
+            points.update(p for p in (begin, finish) if start < p < end)
+    ordered = sorted(points)
+    out: list[Shift] = []
+    for i, t in enumerate(ordered):
+        nxt = ordered[i + 1] if i + 1 < len(ordered) else end
+        found = on_call_at(schedule, people, t)
+        names = tuple(o.person.name for o in found)
+        source = found[0].source if found else ""
+        if out and out[-1].names == names and out[-1].source == source:
+            out[-1].end = nxt
+        else:
+            out.append(Shift(t, nxt, names, source))
+    return out
