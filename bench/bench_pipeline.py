@@ -155,7 +155,7 @@ def check_assignments(dsn: str, lead_ids: list[str]) -> tuple[int, dict[str, int
     with psycopg.connect(dsn) as conn:
         doubles = conn.execute(
             "SELECT count(*) FROM (SELECT lead_id FROM assignment WHERE lead_id = ANY(%s::uuid[]) AND step = 0"
-            " GROUP BY lead_id HAVING count(*) > 1) d", (lead_ids,)).scalar()  # fmt: skip
+            " GROUP BY lead_id HAVING count(*) > 1) d", (lead_ids,)).fetchone()[0]  # fmt: skip
         per = dict(conn.execute(
             "SELECT coordinator_id::text, count(*) FROM assignment WHERE lead_id = ANY(%s::uuid[])"
             " GROUP BY coordinator_id", (lead_ids,)).fetchall())  # fmt: skip

@@ -162,7 +162,7 @@ def _fresh_connections_after_fork(**_kwargs) -> None:
 
     from shared.db import dispose_engines, get_engine
 
-    dispose_engines(close=False)
+    dispose_engines(close=False, forget=False)
     try:
         with get_engine().connect() as conn:
             conn.execute(text("SELECT 1"))

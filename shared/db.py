@@ -56,11 +56,15 @@ def get_engine() -> Engine:
     return _engines[url]
 
 
-def dispose_engines(close: bool = True) -> None:
+def dispose_engines(close: bool = True, forget: bool = True) -> None:
     """Between tests, or after fork (Celery prefork children) with close=False: a child must not
-    close the parent's connections (that would end them for the parent too), only forget them."""
-    while _engines:
-        _engines.popitem()[1].dispose(close=close)
+    close the parent's connections (that would end them for the parent too), only forget them.
+    forget=False keeps the engines (and their compiled-statement caches, warmed before the fork)
+    and replaces only their connection pools."""
+    for engine in list(_engines.values()):
+        engine.dispose(close=close)
+    if forget:
+        _engines.clear()
 
 
 def new_session() -> Session:

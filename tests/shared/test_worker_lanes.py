@@ -90,6 +90,7 @@ def test_route_and_notify_lane_workers_never_load_spacy(tmp_path):
         assert proc.poll() is None, (tmp_path / "route.log").read_text()[-3000:]
         content = ready.read_text()
         assert "queues=notify,route" in content and "classifier" not in content
+        assert "database=ok" in content  # the lane's reads and templates warmed without error
         processes = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children())]
         assert len(processes) >= 2
         assert not any(_maps_spacy(pid) for pid in processes)

@@ -35,8 +35,15 @@ class DirectorySnapshot:
         return self.session.get(Coordinator, coordinator_id) if coordinator_id else None
 
     def lock_coordinators(self) -> None:
-        """Serialise routing decisions: every decision locks the directory rows in the same order."""
-        self.session.exec(select(Coordinator.id).order_by(col(Coordinator.id)).with_for_update()).all()
+        """Serialise routing decisions: every decision locks the directory rows in the same order.
+
+        FOR NO KEY UPDATE (SQLAlchemy spells it key_share=True), not FOR UPDATE: decisions still exclude each other, but a transaction
+        that merely inserts a row referencing a coordinator (a notification, an assignment: the
+        foreign key takes FOR KEY SHARE) no longer blocks every decision, the crisis lane's
+        included, until it commits. Under a burst that wait was most of a crisis lead's time."""
+        self.session.exec(
+            select(Coordinator.id).order_by(col(Coordinator.id)).with_for_update(key_share=True)
+        ).all()
 
     def directory(self, now: datetime) -> list[Person]:
         """Everyone, with live counters: open leads and new assignments today (their local day)."""
