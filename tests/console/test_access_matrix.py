@@ -25,11 +25,17 @@ from shared.auth.policy import PolicyKind
 from shared.http.deps import declared_policies
 from shared.links import sign_token
 from tests.console.matrix_console import staff_page_rows
-from tests.console.matrix_requests import review_path
-from tests.console.world import ELSEWHERE, HARBOR, SMART_SCOPES, World, build_world, client_for
+from tests.console.matrix_requests import (
+    fhir_post,
+    fhir_read,
+    refer_status,
+    referrer_status,
+    review_path,
+    smart_token,
+)
+from tests.console.world import ELSEWHERE, HARBOR, World, build_world, client_for
 from tests.factories import phone_log, referral, web_form
 from tests.support.auth import ORIGIN, form_token
-from tests.support.fhir import FHIR_JSON, assertion, contained_service_request, referral_bundle
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 START, END = "<!-- access-matrix:start -->", "<!-- access-matrix:end -->"
@@ -88,16 +94,6 @@ def link(action: str, form: dict | None = None):
     return build
 
 
-def referrer_status(world: World, caller):
-    from shared.settings import get_settings
-
-    from services.notify.domain.status_link import sign_status_token
-
-    lead = world.lead(world.sam, channel="referral", organization="Harbor Psychiatry")
-    token = sign_status_token(get_settings().secret_key.get_secret_value(), lead.reference, lead.id)
-    return "GET", f"/referrals/{lead.reference}/status?t={token}", {}
-
-
 def form(method: str, path: str, fields: dict | None = None):
     def build(world: World, caller):
         data = dict(fields or {})
@@ -106,44 +102,6 @@ def form(method: str, path: str, fields: dict | None = None):
         return method, path, {"data": data}
 
     return build
-
-
-def refer_status(organization: str):
-    def build(world: World, caller):
-        lead = world.lead(world.sam, channel="referral", organization=organization)
-        return "GET", f"/refer/{lead.reference}", {}
-
-    return build
-
-
-def fhir_post(path: str):
-    def build(world: World, caller):
-        body = referral_bundle(with_pdf=False) if path == "/fhir/r4" else contained_service_request()
-        return "POST", path, {"content": json.dumps(body), "headers": dict(FHIR_JSON)}
-
-    return build
-
-
-def fhir_read(kind: str, organization: str):
-    def build(world: World, caller):
-        referral = world.fhir_referral(organization)
-        resource_id = referral.service_request_id if kind == "ServiceRequest" else referral.task_id
-        return "GET", f"/fhir/r4/{kind}/{resource_id}", {}
-
-    return build
-
-
-def smart_token(world: World, caller):
-    """The token endpoint is public: the signed assertion is the credential, whoever sends it."""
-    from shared.smart import ASSERTION_TYPE, token_url
-
-    form = {
-        "grant_type": "client_credentials",
-        "scope": SMART_SCOPES,
-        "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": assertion(world.smart_key, world.smart_client_id, token_url()),
-    }
-    return "POST", "/fhir/r4/auth/token", {"data": form}
 
 
 def reassign(world: World, caller):
